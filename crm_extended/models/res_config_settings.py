@@ -1,0 +1,40 @@
+from odoo import models
+from odoo.exceptions import UserError
+
+# The roles whose members the settings screen lists; anything else in the context is refused.
+ROLE_GROUPS = (
+    "crm_extended.group_contact_user",
+    "crm_extended.group_care_officer",
+    "crm_extended.group_crm_manager",
+    "crm_extended.group_personal_details",
+)
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_crm_extended_open_role_users(self):
+        """Open the users holding the crm_extended role named in the context.
+
+        Used by the buttons of the "Customer Relationship" block of the Sales
+        settings, so an administrator sees at once who holds each role.
+        """
+        self.ensure_one()
+        xmlid = self.env.context.get("crm_extended_group")
+        if xmlid not in ROLE_GROUPS:
+            raise UserError(
+                self.env._("This button lists the members of a crm_extended role only.")
+            )
+        group = self.env.ref(xmlid)
+        return {
+            "type": "ir.actions.act_window",
+            "name": group.full_name,
+            "res_model": "res.users",
+            "view_mode": "list,form",
+            "domain": [("groups_id", "in", group.ids)],
+            "context": {"default_groups_id": [group.id]},
+        }
