@@ -56,18 +56,32 @@ EOF
     [ -d "$ODOO_ROOT/addons" ] && ADDONS_PATH="$ODOO_ROOT/addons,$ADDONS_PATH"
     ADDONS_PATH="$ADDONS_PATH,$ROOT"
     export PYTHONPATH="$ODOO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
+    select_python
 }
 
 # --------------------------------------------------------------------------------------------
 # Python packages
 # --------------------------------------------------------------------------------------------
-pip_install() {
-    local args=(-m pip install --quiet --disable-pip-version-check)
-    # A normal user without write access to the interpreter installs into ~/.local.
-    if ! is_root && [ -z "${VIRTUAL_ENV:-}" ] && [ ! -w "$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" ]; then
-        args+=(--user)
+# Python packages go where $PYTHON can write them; a user who cannot write there (a system
+# Python, PEP 668) gets a virtual environment in .local/venv that still sees the system's
+# packages, so an Odoo installed there stays importable.
+select_python() {
+    local purelib
+    purelib=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    if "$PYTHON" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)' || [ -w "$purelib" ]; then
+        return 0
     fi
-    "$PYTHON" "${args[@]}" "$@"
+    if [ ! -x "$LOCAL/venv/bin/python" ]; then
+        note "$PYTHON cannot install packages here: creating a virtual environment in .local/venv"
+        mkdir -p "$LOCAL"
+        "$PYTHON" -m venv --system-site-packages "$LOCAL/venv" \
+            || die "creating a virtual environment failed: install Debian's python3-venv package."
+    fi
+    PYTHON="$LOCAL/venv/bin/python"
+}
+
+pip_install() {
+    PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install --quiet --disable-pip-version-check "$@"
 }
 
 ensure_build_libraries() {
@@ -85,26 +99,30 @@ ensure_build_libraries() {
     fi
 }
 
-# Installs Odoo's requirements (from its source tree) and ours, once per content of both lists.
-ensure_python_packages() {
-    local kind=$1  # run | test | lint
-    local extra=("$ROOT/tools/requirements-$kind.txt")
-    local reqs="$ODOO_ROOT/requirements.txt"
-    mkdir -p "$LOCAL"
-    local stamp
-    stamp="$LOCAL/pip-$kind-$(cat "$reqs" "${extra[@]}" <("$PYTHON" -V) 2>/dev/null | sha1sum | cut -c1-12).ok"
+# Installs a requirements list once per content of the list and per interpreter; runs the
+# optional preparation step (a function name) only when something is to be installed.
+pip_install_once() {
+    local name=$1 file=$2 prepare=${3:-} stamp
+    stamp="$LOCAL/pip-$name-$( (cat "$file"; "$PYTHON" -V; echo "$PYTHON") | sha1sum | cut -c1-12).ok"
     [ -f "$stamp" ] && return 0
-    if [ "$kind" != lint ]; then
-        ensure_build_libraries
-        # Odoo 18.0 pins cbor2==5.4.2, which no longer builds on Python 3.11: 5.4.6 is the same API.
-        sed -e 's/^cbor2==5\.4\.2\b/cbor2==5.4.6/' "$reqs" >"$LOCAL/odoo-requirements.txt"
-        note "installing Odoo's Python requirements"
-        pip_install -r "$LOCAL/odoo-requirements.txt"
-    fi
-    note "installing crm_extended's $kind requirements"
-    pip_install -r "${extra[@]}"
-    rm -f "$LOCAL"/pip-"$kind"-*.ok
+    [ -n "$prepare" ] && "$prepare"
+    note "installing $name Python requirements"
+    pip_install -r "$file"
+    rm -f "$LOCAL"/pip-"$name"-*.ok
     touch "$stamp"
+}
+
+# Odoo's requirements (from its source tree), then crm_extended's for run, test or lint.
+ensure_python_packages() {
+    local kind=$1
+    mkdir -p "$LOCAL"
+    if [ "$kind" != lint ]; then
+        # Odoo 18.0 pins cbor2==5.4.2, which no longer builds on Python 3.11: 5.4.6 is the same API.
+        sed -e 's/^cbor2==5\.4\.2\b/cbor2==5.4.6/' "$ODOO_ROOT/requirements.txt" \
+            >"$LOCAL/odoo-requirements.txt"
+        pip_install_once odoo "$LOCAL/odoo-requirements.txt" ensure_build_libraries
+    fi
+    pip_install_once "$kind" "$ROOT/tools/requirements-$kind.txt"
 }
 
 # --------------------------------------------------------------------------------------------
@@ -275,10 +293,12 @@ cmd_lint() {
     find_odoo
     ensure_python_packages lint
     cd "$ROOT"
+    local targets=("$ADDON" tools)
+    [ -d bench ] && targets+=(bench)
     note "ruff"
-    "$PYTHON" -m ruff check "$ADDON" tools bench
+    "$PYTHON" -m ruff check "${targets[@]}"
     note "ruff format"
-    "$PYTHON" -m ruff format --check "$ADDON" tools bench
+    "$PYTHON" -m ruff format --check "${targets[@]}"
     note "pylint-odoo"
     "$PYTHON" -m pylint --rcfile="$ROOT/.pylintrc-mandatory" "$ADDON"
 }
