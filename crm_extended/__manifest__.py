@@ -17,7 +17,16 @@
     "data": [
         "security/crm_extended_groups.xml",
         "security/ir.model.access.csv",
+        "security/crm_contact_log_security.xml",
+        "data/crm_contact_log_data.xml",
+        "views/crm_contact_log_views.xml",
+        "views/crm_customer_timeline_views.xml",
+        "views/res_partner_views.xml",
+        "views/sale_order_views.xml",
+        "views/account_move_views.xml",
+        "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
+        "views/crm_extended_menus.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",

@@ -1,5 +1,5 @@
-from odoo import models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 # The roles whose members the settings screen lists; anything else in the context is refused.
 ROLE_GROUPS = (
@@ -12,6 +12,34 @@ ROLE_GROUPS = (
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
+
+    crm_extended_missed_grace_hours = fields.Float(
+        string="Missed after (hours)",
+        config_parameter="crm_extended.contact_log_missed_grace_hours",
+        default=24.0,
+        help="A planned contact not held this many hours after its planned time is missed.",
+    )
+    crm_extended_missed_manager_hours = fields.Float(
+        string="Team leader told after (hours)",
+        config_parameter="crm_extended.contact_log_missed_manager_hours",
+        default=48.0,
+        help="Hours after a contact is missed, if still not held, its team leader is told.",
+    )
+
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("crm_extended_missed_grace_hours", "crm_extended_missed_manager_hours")
+    def _check_missed_hours(self):
+        for settings in self:
+            if (
+                settings.crm_extended_missed_grace_hours < 0
+                or settings.crm_extended_missed_manager_hours < 0
+            ):
+                raise ValidationError(
+                    self.env._("The delays of forgotten contacts cannot be negative.")
+                )
 
     # ------------------------------------------------------------
     # ACTIONS

@@ -1,0 +1,582 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL, format_datetime
+
+CHANNELS = [
+    ("phone", "Phone"),
+    ("fax", "Fax"),
+    ("letter", "Letter"),
+    ("email", "Email"),
+    ("meeting", "Meeting"),
+    ("visit", "Visit"),
+    ("sms", "SMS"),
+    ("chat", "Chat"),
+    ("other", "Other"),
+]
+
+# Settings (ir.config_parameter) of the forgotten-call job, in hours.
+PARAM_GRACE = "crm_extended.contact_log_missed_grace_hours"
+PARAM_MANAGER_DELAY = "crm_extended.contact_log_missed_manager_hours"
+DEFAULT_GRACE_HOURS = 24
+DEFAULT_MANAGER_DELAY_HOURS = 48
+CRON_BATCH_SIZE = 500
+
+
+class CrmContactLog(models.Model):
+    _name = "crm.contact.log"
+    _description = "Contact Log"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "sort_date desc, id desc"
+    _check_company_auto = True
+    _rec_names_search = ["name", "partner_id.complete_name"]
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    name = fields.Char(string="Subject", required=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    state = fields.Selection(
+        [
+            ("planned", "Planned"),
+            ("done", "Done"),
+            ("missed", "Missed"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="planned",
+        required=True,
+        index=True,
+        tracking=True,
+        copy=False,
+    )
+    # who
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+    )
+    commercial_partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer Company",
+        related="partner_id.commercial_partner_id",
+        store=True,
+        index=True,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        default=lambda self: self.env.user,
+        required=True,
+        index=True,
+        tracking=True,
+        domain="[('share', '=', False)]",
+    )
+    team_id = fields.Many2one(
+        "crm.team",
+        string="Sales Team",
+        compute="_compute_team_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        index=True,
+        check_company=True,
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    # how
+    channel = fields.Selection(CHANNELS, required=True, default="phone", tracking=True)
+    direction = fields.Selection(
+        [("outbound", "Outbound"), ("inbound", "Inbound")],
+        required=True,
+        default="outbound",
+    )
+    # when: what was planned stays when the contact is held
+    planned_date = fields.Datetime(index=True, tracking=True, copy=False)
+    planned_duration = fields.Float(string="Planned Duration (hours)", default=0.25)
+    date = fields.Datetime(string="Held On", index=True, tracking=True, copy=False)
+    duration = fields.Float(string="Duration (hours)", aggregator="avg")
+    sort_date = fields.Datetime(
+        compute="_compute_sort_date",
+        store=True,
+        index=True,
+        help="When the contact happened, or is planned to happen.",
+    )
+    missed_date = fields.Datetime(readonly=True, copy=False)
+    manager_notified = fields.Boolean(readonly=True, copy=False)
+    planned_result = fields.Selection(
+        [
+            ("on_time", "Held on time"),
+            ("late", "Held late"),
+            ("missed", "Missed"),
+            ("unplanned", "Not planned"),
+        ],
+        compute="_compute_planned_result",
+        store=True,
+        help="For planned contacts: held within the grace period, held later, or not held.",
+    )
+    # what
+    content = fields.Html(sanitize=True)
+    category_ids = fields.Many2many("crm.contact.log.category", string="Categories")
+    outcome_id = fields.Many2one("crm.contact.log.outcome", index=True, tracking=True)
+    attachment_ids = fields.Many2many(
+        "ir.attachment",
+        "crm_contact_log_attachment_rel",
+        "log_id",
+        "attachment_id",
+        string="Attachments",
+    )
+    # about what
+    sale_order_id = fields.Many2one(
+        "sale.order", string="Sales Order", index="btree_not_null", check_company=True
+    )
+    invoice_id = fields.Many2one(
+        "account.move",
+        index="btree_not_null",
+        check_company=True,
+        domain="[('move_type', 'in', ('out_invoice', 'out_refund'))]",
+    )
+    lead_id = fields.Many2one(
+        "crm.lead", string="Opportunity", index="btree_not_null", check_company=True
+    )
+    # next step
+    followup_date = fields.Datetime(
+        string="Next Contact On",
+        copy=False,
+        help="When set on a held contact, saving plans the next contact at that time.",
+    )
+    followup_name = fields.Char(string="Next Contact Subject", copy=False)
+    followup_channel = fields.Selection(CHANNELS, string="Next Contact Channel", copy=False)
+    followup_log_id = fields.Many2one(
+        "crm.contact.log", string="Next Contact", readonly=True, copy=False, index="btree_not_null"
+    )
+    previous_log_id = fields.Many2one(
+        "crm.contact.log", string="Follows", readonly=True, copy=False, index="btree_not_null"
+    )
+    reschedule_ids = fields.One2many(
+        "crm.contact.log.reschedule", "log_id", string="Reschedule History", readonly=True
+    )
+    reschedule_count = fields.Integer(compute="_compute_reschedule_count")
+    planned_activity_id = fields.Many2one(
+        "mail.activity", readonly=True, copy=False, ondelete="set null", index="btree_not_null"
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.depends("user_id")
+    def _compute_team_id(self):
+        for log in self:
+            if log.user_id and (not log.team_id or log.user_id not in log.team_id.member_ids):
+                log.team_id = log.user_id.sale_team_id
+
+    @api.depends("state", "date", "planned_date")
+    def _compute_sort_date(self):
+        for log in self:
+            log.sort_date = log.date if log.state == "done" and log.date else log.planned_date
+
+    @api.depends("state", "date", "planned_date")
+    def _compute_planned_result(self):
+        grace = self._missed_grace()
+        for log in self:
+            if not log.planned_date:
+                log.planned_result = "unplanned"
+            elif log.state == "missed":
+                log.planned_result = "missed"
+            elif log.state == "done" and log.date:
+                on_time = log.date <= log.planned_date + grace
+                log.planned_result = "on_time" if on_time else "late"
+            else:
+                log.planned_result = False
+
+    def _compute_reschedule_count(self):
+        counts = dict(
+            self.env["crm.contact.log.reschedule"]._read_group(
+                [("log_id", "in", self.ids)], ["log_id"], ["__count"]
+            )
+        )
+        for log in self:
+            log.reschedule_count = counts.get(log, 0)
+
+    @api.depends("partner_id", "name", "channel")
+    def _compute_display_name(self):
+        channels = dict(self._fields["channel"]._description_selection(self.env))
+        for log in self:
+            log.display_name = log.name or channels.get(log.channel, "")
+
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("duration", "planned_duration")
+    def _check_durations(self):
+        for log in self:
+            if log.duration < 0 or log.planned_duration < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The duration of a contact cannot be negative (contact “%(name)s”).",
+                        name=log.display_name,
+                    )
+                )
+
+    @api.constrains("state", "date", "planned_date")
+    def _check_dates(self):
+        for log in self:
+            if log.state == "done" and not log.date:
+                raise ValidationError(
+                    self.env._(
+                        "Say when the contact “%(name)s” was held: a done contact needs its date.",
+                        name=log.display_name,
+                    )
+                )
+            if log.state in ("planned", "missed") and not log.planned_date:
+                raise ValidationError(
+                    self.env._(
+                        "Say when the contact “%(name)s” is planned: a planned contact needs "
+                        "its planned date.",
+                        name=log.display_name,
+                    )
+                )
+
+    @api.constrains("partner_id", "sale_order_id", "invoice_id", "lead_id")
+    def _check_documents_customer(self):
+        for log in self:
+            customer = log.commercial_partner_id
+            if log.invoice_id:
+                if log.invoice_id.move_type not in ("out_invoice", "out_refund"):
+                    raise ValidationError(
+                        self.env._(
+                            "%(invoice)s is not a customer invoice or credit note.",
+                            invoice=log.invoice_id.display_name,
+                        )
+                    )
+                if log.invoice_id.commercial_partner_id != customer:
+                    raise ValidationError(
+                        self.env._(
+                            "Invoice %(invoice)s belongs to %(owner)s, not to %(customer)s: "
+                            "choose one of %(customer)s's invoices.",
+                            invoice=log.invoice_id.display_name,
+                            owner=log.invoice_id.commercial_partner_id.display_name,
+                            customer=customer.display_name,
+                        )
+                    )
+            order_customer = log.sale_order_id.partner_id.commercial_partner_id
+            if log.sale_order_id and order_customer != customer:
+                raise ValidationError(
+                    self.env._(
+                        "Sales order %(order)s belongs to %(owner)s, not to %(customer)s: "
+                        "choose one of %(customer)s's orders.",
+                        order=log.sale_order_id.display_name,
+                        owner=order_customer.display_name,
+                        customer=customer.display_name,
+                    )
+                )
+            lead_customer = log.lead_id.partner_id.commercial_partner_id
+            if log.lead_id and lead_customer and lead_customer != customer:
+                raise ValidationError(
+                    self.env._(
+                        "Opportunity %(lead)s is about %(owner)s, not %(customer)s.",
+                        lead=log.lead_id.display_name,
+                        owner=lead_customer.display_name,
+                        customer=customer.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("state") == "done" and not vals.get("date"):
+                vals["date"] = fields.Datetime.now()
+        logs = super().create(vals_list)
+        logs._sync_planned_activity()
+        logs._create_followups()
+        return logs
+
+    def write(self, vals):
+        if "planned_date" in vals and not self.env.context.get("crm_contact_log_no_history"):
+            new_date = fields.Datetime.to_datetime(vals["planned_date"])
+            reason = self.env.context.get("crm_contact_log_reschedule_reason", "")
+            history = [
+                {
+                    "log_id": log.id,
+                    "old_date": log.planned_date,
+                    "new_date": new_date,
+                    "reason": reason,
+                }
+                for log in self
+                if log.planned_date and log.planned_date != new_date
+            ]
+            if history:
+                self.env["crm.contact.log.reschedule"].create(history)
+                if "state" not in vals:
+                    # a missed contact moved to a new time is planned again
+                    self.filtered(lambda log: log.state == "missed").write(
+                        {"state": "planned", "missed_date": False, "manager_notified": False}
+                    )
+        result = super().write(vals)
+        if {"state", "planned_date", "user_id", "name", "active"} & vals.keys():
+            self._sync_planned_activity()
+        if "followup_date" in vals or vals.get("state") == "done":
+            self._create_followups()
+        return result
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        for vals in vals_list:
+            vals.setdefault("state", "planned")
+        return vals_list
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_done(self):
+        """Mark planned or missed contacts as held now (keeps what was planned)."""
+        to_do = self.filtered(lambda log: log.state in ("planned", "missed"))
+        for log in to_do:
+            log.write(
+                {
+                    "state": "done",
+                    "date": log.date or fields.Datetime.now(),
+                    "duration": log.duration or log.planned_duration,
+                }
+            )
+        return True
+
+    def action_cancel(self):
+        self.filtered(lambda log: log.state in ("planned", "missed")).write({"state": "cancelled"})
+        return True
+
+    def action_reset_planned(self):
+        for log in self.filtered(lambda log: log.state == "cancelled"):
+            log.write(
+                {
+                    "state": "planned",
+                    "planned_date": log.planned_date or fields.Datetime.now(),
+                }
+            )
+        return True
+
+    def action_open_reschedule_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reschedule Contact"),
+            "res_model": "crm.contact.log.reschedule.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_log_id": self.id, "default_new_date": self.planned_date},
+        }
+
+    def action_open_reschedule_history(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reschedule History"),
+            "res_model": "crm.contact.log.reschedule",
+            "view_mode": "list",
+            "domain": [("log_id", "=", self.id)],
+        }
+
+    def action_open_followup(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "view_mode": "form",
+            "res_id": self.followup_log_id.id,
+        }
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _missed_grace(self):
+        hours = self.env["ir.config_parameter"].sudo().get_param(PARAM_GRACE, DEFAULT_GRACE_HOURS)
+        return timedelta(hours=float(hours))
+
+    @api.model
+    def _manager_delay(self):
+        hours = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(PARAM_MANAGER_DELAY, DEFAULT_MANAGER_DELAY_HOURS)
+        )
+        return timedelta(hours=float(hours))
+
+    def _prepare_followup_values(self):
+        """Values of the contact planned as the next step of ``self`` (a held contact).
+
+        Sub-modules may add their own links (ticket, contract ...) to the returned dict.
+        """
+        self.ensure_one()
+        return {
+            "name": self.followup_name or self.name,
+            "partner_id": self.partner_id.id,
+            "user_id": self.user_id.id,
+            "team_id": self.team_id.id,
+            "company_id": self.company_id.id,
+            "channel": self.followup_channel or self.channel,
+            "direction": "outbound",
+            "state": "planned",
+            "planned_date": self.followup_date,
+            "planned_duration": self.planned_duration,
+            "category_ids": [fields.Command.set(self.category_ids.ids)],
+            "sale_order_id": self.sale_order_id.id,
+            "invoice_id": self.invoice_id.id,
+            "lead_id": self.lead_id.id,
+            "previous_log_id": self.id,
+        }
+
+    def _create_followups(self):
+        todo = self.filtered(
+            lambda log: log.state == "done" and log.followup_date and not log.followup_log_id
+        )
+        if not todo:
+            return
+        followups = self.create([log._prepare_followup_values() for log in todo])
+        for log, followup in zip(todo, followups, strict=True):
+            log.followup_log_id = followup
+
+    def _sync_planned_activity(self):
+        """Keep one activity per planned contact, so it shows in the activity systray.
+
+        The contact is the source of truth: planned/missed contacts have an activity on the
+        salesperson's list at the planned day; held or cancelled ones have none. Completing the
+        activity marks the contact done (see ``mail.activity._action_done``).
+        """
+        activity_type = self.env.ref(
+            "crm_extended.mail_activity_type_contact_log", raise_if_not_found=False
+        )
+        to_close = self.env["mail.activity"]
+        for log in self:
+            activity = log.planned_activity_id
+            open_ = log.active and log.state in ("planned", "missed")
+            if not open_:
+                to_close |= activity
+                continue
+            deadline = fields.Date.context_today(log, log.planned_date)
+            if not activity:
+                log.sudo().planned_activity_id = (
+                    self.env["mail.activity"]
+                    .sudo()
+                    .create(
+                        {
+                            "res_model_id": self.env["ir.model"]._get_id(self._name),
+                            "res_id": log.id,
+                            "activity_type_id": activity_type.id if activity_type else False,
+                            "summary": log.name,
+                            "user_id": log.user_id.id,
+                            "date_deadline": deadline,
+                        }
+                    )
+                )
+            elif (activity.user_id, activity.date_deadline, activity.summary) != (
+                log.user_id,
+                deadline,
+                log.name,
+            ):
+                activity.sudo().write(
+                    {"user_id": log.user_id.id, "date_deadline": deadline, "summary": log.name}
+                )
+        if to_close:
+            to_close.sudo().with_context(crm_contact_log_sync=True).unlink()
+
+    def _mark_done_from_activity(self):
+        """The salesperson completed the planned contact's activity: the contact is held."""
+        now = fields.Datetime.now()
+        for log in self.filtered(lambda log: log.state in ("planned", "missed")):
+            log.with_context(crm_contact_log_sync=True).write(
+                {
+                    "state": "done",
+                    "date": now,
+                    "duration": log.duration or log.planned_duration,
+                    "planned_activity_id": False,
+                }
+            )
+
+    @api.model
+    def _cron_mark_missed(self, limit=CRON_BATCH_SIZE):
+        """Mark planned contacts not held by their planned time plus the grace period as missed,
+        tell their salesperson, and tell the team leader once the second delay has passed too.
+
+        Safe to run twice or concurrently: each run locks the rows it takes with
+        ``FOR UPDATE SKIP LOCKED`` and only takes rows still in the state it acts on, so a
+        contact is marked and notified once. Runs in batches of ``limit`` and asks the
+        scheduler to come back while work remains.
+        """
+        now = fields.Datetime.now()
+        missed_before = now - self._missed_grace()
+        newly_missed = self._lock_batch(
+            SQL("state = 'planned' AND active AND planned_date < %s", missed_before), limit
+        )
+        newly_missed.write({"state": "missed", "missed_date": now})
+        for log in newly_missed:
+            log._notify_missed(log.user_id.partner_id, manager=False)
+
+        to_escalate = self._lock_batch(
+            SQL(
+                "state = 'missed' AND active AND manager_notified IS NOT TRUE "
+                "AND missed_date < %s",
+                now - self._manager_delay(),
+            ),
+            limit,
+        )
+        to_escalate.write({"manager_notified": True})
+        for log in to_escalate:
+            leader = log.team_id.user_id
+            if leader and leader != log.user_id:
+                log._notify_missed(leader.partner_id, manager=True)
+
+        remaining = self.search_count(
+            [("state", "=", "planned"), ("planned_date", "<", missed_before)]
+        )
+        self.env["ir.cron"]._notify_progress(
+            done=len(newly_missed) + len(to_escalate), remaining=remaining
+        )
+        return newly_missed, to_escalate
+
+    def _lock_batch(self, where, limit):
+        """Lock up to ``limit`` contacts matching ``where`` that no concurrent transaction
+        holds, and return them (the others are left to whoever holds them)."""
+        self.flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM crm_contact_log WHERE %s ORDER BY planned_date, id LIMIT %s "
+                "FOR UPDATE SKIP LOCKED",
+                where,
+                limit,
+            )
+        )
+        return self.browse(row[0] for row in rows)
+
+    def _notify_missed(self, partner, manager):
+        if manager:
+            body = self.env._(
+                "%(user)s did not hold the contact planned on %(date)s with %(customer)s.",
+                user=self.user_id.name,
+                date=format_datetime(self.env, self.planned_date, tz=partner.tz),
+                customer=self.partner_id.display_name,
+            )
+        else:
+            body = self.env._(
+                "You did not hold this contact planned on %(date)s with %(customer)s: it is "
+                "marked as missed. Hold it and mark it done, or reschedule it.",
+                date=format_datetime(self.env, self.planned_date, tz=partner.tz),
+                customer=self.partner_id.display_name,
+            )
+        self.message_post(body=body, partner_ids=partner.ids, subtype_xmlid="mail.mt_note")

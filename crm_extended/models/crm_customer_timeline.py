@@ -1,0 +1,360 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from .crm_contact_log import CHANNELS
+
+# Row ids of the view are ``source id * ID_SLOTS + slot``: unique across the event kinds,
+# and stable, so the web client can page and reopen rows.
+ID_SLOTS = 16
+
+
+class CrmCustomerTimeline(models.Model):
+    """One row per event in a customer's history, read-only, built by PostgreSQL.
+
+    Each kind of event is one SELECT returned by a ``_timeline_query_<kind>`` method listed in
+    :meth:`_timeline_queries`; a module adding a kind of event (tickets, contracts, reminders,
+    promotions) adds its selection value and its query, and the view is rebuilt on upgrade.
+    """
+
+    _name = "crm.customer.timeline"
+    _description = "Customer History"
+    _auto = False
+    _order = "date desc, id desc"
+    _rec_name = "reference"
+    # flushed before the view is read, so it sees what the transaction just wrote
+    _depends = {
+        "crm.contact.log": [
+            "active",
+            "channel",
+            "commercial_partner_id",
+            "company_id",
+            "date",
+            "name",
+            "outcome_id",
+            "partner_id",
+            "planned_date",
+            "state",
+            "team_id",
+            "user_id",
+        ],
+        "sale.order": [
+            "amount_total",
+            "client_order_ref",
+            "company_id",
+            "currency_id",
+            "date_order",
+            "name",
+            "partner_id",
+            "state",
+            "team_id",
+            "user_id",
+        ],
+        "account.move": [
+            "amount_total",
+            "commercial_partner_id",
+            "company_id",
+            "currency_id",
+            "invoice_date",
+            "invoice_user_id",
+            "move_type",
+            "name",
+            "partner_id",
+            "payment_state",
+            "ref",
+            "state",
+            "team_id",
+        ],
+        "account.payment": [
+            "amount",
+            "company_id",
+            "currency_id",
+            "date",
+            "memo",
+            "name",
+            "partner_id",
+            "partner_type",
+            "payment_type",
+            "state",
+        ],
+        "mail.message": [
+            "author_id",
+            "date",
+            "email_from",
+            "message_type",
+            "model",
+            "record_name",
+            "res_id",
+            "subject",
+            "subtype_id",
+        ],
+        "res.partner": ["commercial_partner_id", "company_id"],
+    }
+
+    commercial_partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Contact", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    date = fields.Datetime(readonly=True)
+    event_type = fields.Selection(
+        [
+            ("contact_log", "Contact"),
+            ("sale_order", "Sales Order"),
+            ("invoice", "Invoice"),
+            ("credit_note", "Credit Note"),
+            ("payment", "Payment"),
+            ("email", "Email"),
+        ],
+        string="Event",
+        readonly=True,
+    )
+    reference = fields.Char(readonly=True)
+    detail = fields.Char(readonly=True)
+    channel = fields.Selection(CHANNELS, readonly=True)
+    log_state = fields.Selection(
+        [("planned", "Planned"), ("done", "Done"), ("missed", "Missed")],
+        string="Contact Status",
+        readonly=True,
+    )
+    payment_state = fields.Selection(
+        selection=lambda self: self.env["account.move"]
+        ._fields["payment_state"]
+        ._description_selection(self.env),
+        string="Payment Status",
+        readonly=True,
+    )
+    outcome_id = fields.Many2one("crm.contact.log.outcome", readonly=True)
+    amount = fields.Monetary(readonly=True, currency_field="currency_id")
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    user_id = fields.Many2one("res.users", string="By", readonly=True)
+    res_model = fields.Char(string="Source Model", readonly=True)
+    res_id = fields.Many2oneReference(string="Source", model_field="res_model", readonly=True)
+
+    # ------------------------------------------------------------
+    # VIEW
+    # ------------------------------------------------------------
+
+    def _timeline_queries(self):
+        """The SELECTs whose union is the view. Each returns the columns, in this order:
+        id, commercial_partner_id, partner_id, company_id, team_id, date, event_type,
+        reference, detail, channel, log_state, payment_state, outcome_id, amount, currency_id,
+        user_id, res_model, res_id."""
+        return [
+            self._timeline_query_contact_log(),
+            self._timeline_query_sale_order(),
+            self._timeline_query_invoice(),
+            self._timeline_query_payment(),
+            self._timeline_query_email(),
+        ]
+
+    def _timeline_query_contact_log(self):
+        return SQL(
+            """
+            SELECT log.id * %(slots)s + 0 AS id,
+                   log.commercial_partner_id,
+                   log.partner_id,
+                   log.company_id,
+                   log.team_id,
+                   COALESCE(log.date, log.planned_date) AS date,
+                   'contact_log' AS event_type,
+                   log.name AS reference,
+                   NULL::varchar AS detail,
+                   log.channel,
+                   log.state AS log_state,
+                   NULL::varchar AS payment_state,
+                   log.outcome_id,
+                   NULL::numeric AS amount,
+                   NULL::integer AS currency_id,
+                   log.user_id,
+                   'crm.contact.log' AS res_model,
+                   log.id AS res_id
+              FROM crm_contact_log log
+             WHERE log.active AND log.state != 'cancelled'
+            """,
+            slots=ID_SLOTS,
+        )
+
+    def _timeline_query_sale_order(self):
+        return SQL(
+            """
+            SELECT so.id * %(slots)s + 1,
+                   partner.commercial_partner_id,
+                   so.partner_id,
+                   so.company_id,
+                   so.team_id,
+                   so.date_order,
+                   'sale_order',
+                   so.name,
+                   so.client_order_ref,
+                   NULL,
+                   NULL,
+                   NULL,
+                   NULL,
+                   so.amount_total,
+                   so.currency_id,
+                   so.user_id,
+                   'sale.order',
+                   so.id
+              FROM sale_order so
+              JOIN res_partner partner ON partner.id = so.partner_id
+             WHERE so.state = 'sale'
+            """,
+            slots=ID_SLOTS,
+        )
+
+    def _timeline_query_invoice(self):
+        return SQL(
+            """
+            SELECT move.id * %(slots)s + 2,
+                   move.commercial_partner_id,
+                   move.partner_id,
+                   move.company_id,
+                   move.team_id,
+                   move.invoice_date::timestamp,
+                   CASE WHEN move.move_type = 'out_refund' THEN 'credit_note' ELSE 'invoice' END,
+                   move.name,
+                   move.ref,
+                   NULL,
+                   NULL,
+                   move.payment_state,
+                   NULL,
+                   CASE WHEN move.move_type = 'out_refund' THEN -move.amount_total
+                        ELSE move.amount_total END,
+                   move.currency_id,
+                   move.invoice_user_id,
+                   'account.move',
+                   move.id
+              FROM account_move move
+             WHERE move.move_type IN ('out_invoice', 'out_refund') AND move.state = 'posted'
+            """,
+            slots=ID_SLOTS,
+        )
+
+    def _timeline_query_payment(self):
+        return SQL(
+            """
+            SELECT pay.id * %(slots)s + 3,
+                   partner.commercial_partner_id,
+                   pay.partner_id,
+                   pay.company_id,
+                   NULL,
+                   pay.date::timestamp,
+                   'payment',
+                   COALESCE(NULLIF(pay.name, ''), pay.memo),
+                   pay.memo,
+                   NULL,
+                   NULL,
+                   NULL,
+                   NULL,
+                   CASE WHEN pay.payment_type = 'outbound' THEN -pay.amount ELSE pay.amount END,
+                   pay.currency_id,
+                   pay.create_uid,
+                   'account.payment',
+                   pay.id
+              FROM account_payment pay
+              JOIN res_partner partner ON partner.id = pay.partner_id
+             WHERE pay.partner_type = 'customer' AND pay.state IN ('in_process', 'paid')
+            """,
+            slots=ID_SLOTS,
+        )
+
+    def _timeline_query_email(self):
+        # emails received or sent in the partner's own chatter, not internal notes
+        return SQL(
+            """
+            SELECT msg.id * %(slots)s + 4,
+                   partner.commercial_partner_id,
+                   partner.id,
+                   partner.company_id,
+                   NULL,
+                   msg.date,
+                   'email',
+                   COALESCE(NULLIF(msg.subject, ''), msg.record_name, msg.email_from),
+                   msg.email_from,
+                   NULL,
+                   NULL,
+                   NULL,
+                   NULL,
+                   NULL::numeric,
+                   NULL::integer,
+                   author.id,
+                   'mail.message',
+                   msg.id
+              FROM mail_message msg
+              JOIN res_partner partner ON partner.id = msg.res_id
+              LEFT JOIN mail_message_subtype subtype ON subtype.id = msg.subtype_id
+              LEFT JOIN LATERAL (
+                    SELECT u.id FROM res_users u
+                     WHERE u.partner_id = msg.author_id
+                     ORDER BY u.id LIMIT 1
+              ) author ON TRUE
+             WHERE msg.model = 'res.partner'
+               AND (msg.message_type IN ('email', 'email_outgoing')
+                    OR (msg.message_type = 'comment' AND subtype.internal IS FALSE))
+            """,
+            slots=ID_SLOTS,
+        )
+
+    def _timeline_id_indexes(self):
+        """Partial expression indexes that let PostgreSQL read rows of the view by id (as the
+        web client and the access checks do) without computing the whole view: one per
+        branch, on that branch's id expression and condition. (table, slot, condition)"""
+        return [
+            ("crm_contact_log", 0, SQL("active AND state != 'cancelled'")),
+            ("sale_order", 1, SQL("state = 'sale'")),
+            (
+                "account_move",
+                2,
+                SQL("move_type IN ('out_invoice', 'out_refund') AND state = 'posted'"),
+            ),
+            (
+                "account_payment",
+                3,
+                SQL("partner_type = 'customer' AND state IN ('in_process', 'paid')"),
+            ),
+            ("mail_message", 4, SQL("model = 'res.partner'")),
+        ]
+
+    def init(self):
+        for table, slot, condition in self._timeline_id_indexes():
+            self.env.cr.execute(
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS %s ON %s ((id * %s + %s)) WHERE %s",
+                    SQL.identifier(f"{table}_crm_timeline_id_idx"),
+                    SQL.identifier(table),
+                    ID_SLOTS,
+                    slot,
+                    condition,
+                )
+            )
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                "CREATE OR REPLACE VIEW %s AS (%s)",
+                SQL.identifier(self._table),
+                SQL("\nUNION ALL\n").join(self._timeline_queries()),
+            )
+        )
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_open_source(self):
+        """Open the order, invoice, payment, contact or message this event comes from."""
+        self.ensure_one()
+        if self.res_model == "mail.message":
+            partner = self.partner_id
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "res.partner",
+                "res_id": partner.id,
+                "view_mode": "form",
+                "views": [(False, "form")],
+            }
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
