@@ -1,0 +1,1 @@
+"""Measurement definitions, one module per capability; bench.py imports every module here."""
