@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class CrmContactLogDocumentMixin(models.AbstractModel):
@@ -20,6 +20,7 @@ class CrmContactLogDocumentMixin(models.AbstractModel):
         groups="crm_extended.group_contact_user",
     )
 
+    @api.depends_context("uid")
     def _compute_contact_log_count(self):
         counts = dict(
             self.env["crm.contact.log"]._read_group(

@@ -58,6 +58,7 @@ class ResPartner(models.Model):
     # COMPUTES
     # ------------------------------------------------------------
 
+    @api.depends_context("uid")
     def _compute_contact_log_count(self):
         """A customer company counts the contacts with itself and all its contact persons; a
         contact person its own. Two grouped queries whatever the number of partners."""
@@ -112,7 +113,7 @@ class ResPartner(models.Model):
             partner.last_contact_date = last.get(partner.commercial_partner_id, False)
             partner.next_contact_date = upcoming.get(partner.commercial_partner_id, False)
 
-    @api.depends_context("lang")
+    @api.depends_context("lang", "uid")
     @api.depends("commercial_partner_id", "timeline_event_type")
     def _compute_timeline_ids(self):
         Timeline = self.env["crm.customer.timeline"]

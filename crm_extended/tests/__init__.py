@@ -1,4 +1,5 @@
 from . import test_contact_log
+from . import test_contact_log_security
 from . import test_install
 from . import test_security_groups
 from . import test_sale_flow
