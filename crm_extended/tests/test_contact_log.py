@@ -502,3 +502,36 @@ class TestContactLogPerformance(ContactLogCommon):
         self.env.cr.flush()
         with self.assertQueryCount(3):
             self.assertEqual(partners.mapped("contact_log_count"), [1] * 20)
+
+
+@tagged("post_install", "-at_install")
+class TestContactReports(ContactLogCommon):
+    def test_report_figures(self):
+        """Managers read contacts per salesperson and week, average duration, and the share of
+        planned contacts held on time or missed, from grouped queries."""
+        on_time = self._plan(NOW - timedelta(days=3))
+        on_time.write({"state": "done", "date": NOW - timedelta(days=3), "duration": 0.5})
+        self._log(NOW - timedelta(days=2), duration=1.5)
+        self._plan(NOW - timedelta(days=5))
+        with freeze_time(NOW):
+            self.Log._cron_mark_missed()
+        domain = [("commercial_partner_id", "=", self.customer_vn.id)]
+        Log = self.Log.with_user(self.user_sale_manager)
+        by_result = dict(Log._read_group(domain, ["planned_result"], ["__count"]))
+        self.assertEqual(by_result, {"on_time": 1, "unplanned": 1, "missed": 1})
+        [(user, week, count, duration)] = Log._read_group(
+            [*domain, ("state", "=", "done")],
+            ["user_id", "sort_date:week"],
+            ["__count", "duration:avg"],
+        )
+        self.assertEqual((user, count, duration), (self.user_salesman, 2, 1.0))
+        self.assertTrue(week)
+        action = self.env.ref("crm_extended.crm_contact_log_action_report_planned")
+        self.assertEqual(action.res_model, "crm.contact.log")
+
+    def test_settings_store_delays(self):
+        self.env["res.config.settings"].create(
+            {"crm_extended_missed_grace_hours": 4, "crm_extended_missed_manager_hours": 8}
+        ).execute()
+        self.assertEqual(self.Log._missed_grace(), timedelta(hours=4))
+        self.assertEqual(self.Log._manager_delay(), timedelta(hours=8))
