@@ -333,6 +333,10 @@ class CrmContactLog(models.Model):
             self._create_followups()
         return result
 
+    def unlink(self):
+        # the activities go with the contacts: cancelling the contacts first is pointless
+        return super(CrmContactLog, self.with_context(crm_contact_log_sync=True)).unlink()
+
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
         for vals in vals_list:

@@ -171,6 +171,13 @@ class TestContactLog(ContactLogCommon):
         self.assertEqual(late.planned_result, "late")
         self.assertEqual(unplanned.planned_result, "unplanned")
 
+    def test_manager_deletes_planned_contact(self):
+        log = self._plan(NOW)
+        activity = log.planned_activity_id
+        log.with_user(self.user_sale_manager).unlink()
+        self.assertFalse(log.exists())
+        self.assertFalse(activity.exists())
+
     def test_archive_instead_of_delete(self):
         log = self._log(NOW)
         with self.assertRaises(Exception):  # noqa: B017 - AccessError from the ACL
