@@ -34,6 +34,7 @@
         "demo/product_demo.xml",
         "demo/sale_order_demo.xml",
         "demo/account_move_demo.xml",
+        "demo/crm_contact_log_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [
