@@ -103,7 +103,7 @@ class Browser:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         return result.get("result", {}).get("value")
 
-    def shoot(self, url, path, settle, scroll_to=None):
+    def shoot(self, url, path, settle, scroll_to=None, clicks=()):
         self.call("Page.navigate", url=url)
         deadline = time.time() + 60
         ready = (
@@ -113,6 +113,9 @@ class Browser:
         )
         while time.time() < deadline and not self.evaluate(ready):
             time.sleep(0.25)
+        for selector in clicks:
+            time.sleep(settle)
+            self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
         if scroll_to:
             self.evaluate(f"document.querySelector({json.dumps(scroll_to)}).scrollIntoView()")
         time.sleep(settle)
@@ -140,7 +143,8 @@ def main():
     parser.add_argument(
         "shots",
         nargs="+",
-        help="PATH[|CSS selector to scroll to]=FILE.png (PATH relative to --url)",
+        help="PATH[>CSS selector to click ...][|CSS selector to scroll to]=FILE.png "
+        "(PATH relative to --url)",
     )
     args = parser.parse_args()
     if urlparse(args.url).hostname not in ("127.0.0.1", "localhost"):
@@ -154,8 +158,9 @@ def main():
         browser.call("Network.setCookie", name="session_id", value=session, domain=host, path="/")
         for shot in args.shots:
             target, file = shot.rsplit("=", 1)
-            path, _sep, scroll_to = target.partition("|")
-            browser.shoot(f"{args.url}{path}", file, args.settle, scroll_to or None)
+            target, _sep, scroll_to = target.partition("|")
+            path, *clicks = target.split(">")
+            browser.shoot(f"{args.url}{path}", file, args.settle, scroll_to or None, clicks)
             print(file)
     finally:
         browser.close()
