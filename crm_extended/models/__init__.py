@@ -7,6 +7,10 @@ from . import crm_customer_timeline
 from . import mail_activity
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_family_member
+from . import res_partner_hobby
+from . import res_partner_important_date
+from . import res_partner_upcoming_date
 from . import sale_order
 from . import account_move
 from . import account_payment

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_datetime
 
 CHANNELS = [
@@ -165,9 +165,23 @@ class CrmContactLog(models.Model):
         "crm.contact.log.reschedule", "log_id", string="Reschedule History", readonly=True
     )
     reschedule_count = fields.Integer(compute="_compute_reschedule_count")
+    courtesy_key = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Set on the courtesy reminders planned for a birthday or an important date: "
+        "one reminder per occasion.",
+    )
     planned_activity_id = fields.Many2one(
         "mail.activity", readonly=True, copy=False, ondelete="set null", index="btree_not_null"
     )
+
+    _sql_constraints = [
+        (
+            "courtesy_key_uniq",
+            "unique (courtesy_key)",
+            "A courtesy reminder for this occasion already exists.",
+        ),
+    ]
 
     # ------------------------------------------------------------
     # COMPUTES
@@ -394,6 +408,38 @@ class CrmContactLog(models.Model):
             "view_mode": "list",
             "domain": [("log_id", "=", self.id)],
         }
+
+    def action_send_greeting(self):
+        """Send the greeting email of a courtesy reminder and record it as held by email."""
+        self.ensure_one()
+        partner = self.partner_id
+        if not partner.email:
+            raise UserError(
+                self.env._(
+                    "%(name)s has no email address: add one, or call them.", name=partner.name
+                )
+            )
+        if partner.sudo().do_not_contact or partner.commercial_partner_id.sudo().do_not_contact:
+            raise UserError(
+                self.env._(
+                    "%(name)s asked not to be contacted: no greeting is sent.", name=partner.name
+                )
+            )
+        template = self.env.ref("crm_extended.mail_template_birthday_greeting")
+        template.sudo().send_mail(partner.id, email_layout_xmlid="mail.mail_notification_light")
+        self.write(
+            {
+                "channel": "email",
+                "state": "done",
+                "date": fields.Datetime.now(),
+                "duration": 0.0,
+            }
+        )
+        self.message_post(
+            body=self.env._("Greeting sent to %(email)s.", email=partner.email),
+            subtype_xmlid="mail.mt_note",
+        )
+        return True
 
     def action_open_followup(self):
         self.ensure_one()

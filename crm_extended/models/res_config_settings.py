@@ -26,20 +26,31 @@ class ResConfigSettings(models.TransientModel):
         help="Hours after a contact is missed, if still not held, its team leader is told.",
     )
 
+    crm_extended_courtesy_days = fields.Integer(
+        string="Courtesy reminders (days before)",
+        config_parameter="crm_extended.courtesy_days_before",
+        default=3,
+        help="How many days before a birthday or an important date its courtesy call is "
+        "planned for the salesperson.",
+    )
+
     # ------------------------------------------------------------
     # CONSTRAINTS
     # ------------------------------------------------------------
 
-    @api.constrains("crm_extended_missed_grace_hours", "crm_extended_missed_manager_hours")
+    @api.constrains(
+        "crm_extended_missed_grace_hours",
+        "crm_extended_missed_manager_hours",
+        "crm_extended_courtesy_days",
+    )
     def _check_missed_hours(self):
         for settings in self:
             if (
                 settings.crm_extended_missed_grace_hours < 0
                 or settings.crm_extended_missed_manager_hours < 0
+                or settings.crm_extended_courtesy_days < 0
             ):
-                raise ValidationError(
-                    self.env._("The delays of forgotten contacts cannot be negative.")
-                )
+                raise ValidationError(self.env._("Delays and numbers of days cannot be negative."))
 
     # ------------------------------------------------------------
     # ACTIONS

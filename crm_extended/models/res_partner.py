@@ -1,4 +1,33 @@
-from odoo import api, fields, models
+from calendar import isleap
+from datetime import datetime, time, timedelta
+
+import pytz
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import format_date
+
+from .crm_contact_log import CHANNELS
+
+PERSONAL = "crm_extended.group_personal_details"
+PARAM_COURTESY_DAYS = "crm_extended.courtesy_days_before"
+DEFAULT_COURTESY_DAYS = 3
+# hour (salesperson's time) of the courtesy call planned on the day itself
+COURTESY_HOUR = 9
+
+# Personal fields erased by "Forget personal details" (the do-not-contact wish is kept).
+FORGET_FIELDS = {
+    "birthdate_date": False,
+    "hobby_ids": [Command.clear()],
+    "preferred_channel": False,
+    "preferred_day_part": False,
+    "preferred_contact_time": False,
+    "marketing_consent": False,
+    "marketing_consent_date": False,
+    "marketing_consent_source": False,
+    "do_not_contact_reason": False,
+}
 
 # The History tab shows the newest events; "Full history" opens all of them, paginated by the
 # server, so a customer with 100,000 events opens as fast as one with ten.
@@ -54,9 +83,82 @@ class ResPartner(models.Model):
         help="Show only this kind of event in the history.",
     )
 
+    # personal details: readable, writable and searchable by their group only
+    birthdate_date = fields.Date(string="Birthdate", tracking=True, groups=PERSONAL)
+    age = fields.Integer(compute="_compute_age", groups=PERSONAL)
+    birthday_key = fields.Char(
+        compute="_compute_birthday_key",
+        store=True,
+        index=True,
+        groups=PERSONAL,
+        help="Month and day of the birthday (MM-DD), to find the birthdays of the next days.",
+    )
+    family_member_ids = fields.One2many(
+        "res.partner.family.member", "partner_id", string="Family", groups=PERSONAL
+    )
+    hobby_ids = fields.Many2many(
+        "res.partner.hobby",
+        "res_partner_hobby_rel",
+        "partner_id",
+        "hobby_id",
+        string="Hobbies and Interests",
+        tracking=True,
+        groups=PERSONAL,
+    )
+    important_date_ids = fields.One2many(
+        "res.partner.important.date", "partner_id", string="Important Dates", groups=PERSONAL
+    )
+    preferred_channel = fields.Selection(CHANNELS, tracking=True, groups=PERSONAL)
+    preferred_day_part = fields.Selection(
+        [
+            ("morning", "Morning"),
+            ("noon", "Noon"),
+            ("afternoon", "Afternoon"),
+            ("evening", "Evening"),
+        ],
+        string="Preferred Time of Day",
+        tracking=True,
+        groups=PERSONAL,
+    )
+    preferred_contact_time = fields.Char(
+        string="Best Time to Contact", tracking=True, groups=PERSONAL
+    )
+    marketing_consent = fields.Boolean(string="Accepts Marketing", tracking=True, groups=PERSONAL)
+    marketing_consent_date = fields.Date(string="Consent Date", groups=PERSONAL)
+    marketing_consent_source = fields.Char(
+        string="Consent Given Through",
+        groups=PERSONAL,
+        help="Where the consent was given: signed form, website, phone call…",
+    )
+    do_not_contact = fields.Boolean(
+        tracking=True,
+        groups=PERSONAL,
+        help="The contact asked not to be contacted: greetings, reminders and promotions "
+        "skip them and say so.",
+    )
+    do_not_contact_reason = fields.Char(string="Reason", tracking=True, groups=PERSONAL)
+
     # ------------------------------------------------------------
     # COMPUTES
     # ------------------------------------------------------------
+
+    @api.depends("birthdate_date")
+    @api.depends_context("tz")
+    def _compute_age(self):
+        today = fields.Date.context_today(self)
+        for partner in self:
+            born = partner.birthdate_date
+            partner.age = (
+                today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+                if born
+                else 0
+            )
+
+    @api.depends("birthdate_date")
+    def _compute_birthday_key(self):
+        for partner in self:
+            born = partner.birthdate_date
+            partner.birthday_key = born.strftime("%m-%d") if born else False
 
     @api.depends_context("uid")
     def _compute_contact_log_count(self):
@@ -126,6 +228,190 @@ class ResPartner(models.Model):
             if partner.timeline_event_type:
                 domain.append(("event_type", "=", partner.timeline_event_type))
             partner.timeline_ids = Timeline.search(domain, limit=TIMELINE_TAB_LIMIT)
+
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("birthdate_date")
+    def _check_birthdate_date(self):
+        today = fields.Date.context_today(self)
+        for partner in self.sudo():
+            if partner.birthdate_date and partner.birthdate_date > today:
+                raise ValidationError(
+                    self.env._("The birthdate of %(name)s is in the future.", name=partner.name)
+                )
+
+    # ------------------------------------------------------------
+    # PRIVACY
+    # ------------------------------------------------------------
+
+    def action_forget_personal_details(self):
+        """Erase the personal details of these contacts, leaving a trace of who did it and
+        when, and none of the erased values (also not in the chatter's tracking)."""
+        if not self.env.user.has_group(PERSONAL):
+            raise ValidationError(
+                self.env._("Only users allowed to see personal details may erase them.")
+            )
+        partners = self.sudo()
+        field_ids = [
+            self.env["ir.model.fields"]._get(self._name, name).id
+            for name in FORGET_FIELDS.keys() | {"do_not_contact"}
+        ]
+        trackings = (
+            self.env["mail.tracking.value"]
+            .sudo()
+            .search(
+                [
+                    ("field_id", "in", field_ids),
+                    ("mail_message_id.model", "=", self._name),
+                    ("mail_message_id.res_id", "in", self.ids),
+                ]
+            )
+        )
+        trackings.unlink()
+        partners.family_member_ids.unlink()
+        partners.important_date_ids.unlink()
+        partners.with_context(mail_notrack=True, tracking_disable=True).write(FORGET_FIELDS)
+        courtesy = (
+            self.env["crm.contact.log"]
+            .sudo()
+            .search([("partner_id", "in", self.ids), ("courtesy_key", "!=", False)])
+        )
+        courtesy.with_context(mail_notrack=True).write({"content": False})
+        for partner in self:
+            partner.message_post(
+                body=self.env._("Personal details erased by %(user)s.", user=self.env.user.name),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    # ------------------------------------------------------------
+    # COURTESY REMINDERS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _courtesy_window(self, today, days):
+        """Month-day keys (MM-DD) of the dates from ``today`` to ``today + days``, each with
+        the day it falls on; 29 February is celebrated on 28 February in other years."""
+        window = {}
+        for offset in range(days + 1):
+            day = today + timedelta(days=offset)
+            window[day.strftime("%m-%d")] = day
+            if day.month == 2 and day.day == 28 and not isleap(day.year):
+                window["02-29"] = day
+        return window
+
+    @api.model
+    def _courtesy_salesperson(self, partner):
+        return partner.user_id or partner.commercial_partner_id.user_id
+
+    @api.model
+    def _cron_courtesy_reminders(self, today=None):
+        """Plan a courtesy call, N days ahead, for each birthday and important date of the
+        customers' contacts, for their salesperson. Runs any number of times a day: a date
+        gets one reminder per year (a unique key on the contact log). Contacts who do not
+        want to be contacted are skipped, and so are contacts without a salesperson.
+
+        :return: (planned contact logs, {reason: partners skipped})
+        """
+        today = today or fields.Date.context_today(self)
+        days = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(PARAM_COURTESY_DAYS, DEFAULT_COURTESY_DAYS)
+        )
+        window = self._courtesy_window(today, days)
+        Partner = self.sudo().with_context(active_test=True)
+        occasions = []  # (partner, key, day, kind, subject_values)
+        for partner in Partner.search([("birthday_key", "in", list(window))]):
+            day = window[partner.birthday_key]
+            occasions.append((partner, f"birthday:{partner.id}:{day}", day, "birthday", None))
+        dates = (
+            self.env["res.partner.important.date"]
+            .sudo()
+            .search([("date_key", "in", list(window)), ("partner_id.active", "=", True)])
+        )
+        for important in dates:
+            day = window[important.date_key]
+            occasions.append(
+                (important.partner_id, f"date:{important.id}:{day}", day, "date", important)
+            )
+        if not occasions:
+            return self.env["crm.contact.log"], {}
+
+        existing = set(
+            self.env["crm.contact.log"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("courtesy_key", "in", [key for __, key, *__ in occasions])])
+            .mapped("courtesy_key")
+        )
+        skipped = {"do_not_contact": Partner, "no_salesperson": Partner}
+        values = []
+        for partner, key, day, kind, important in occasions:
+            if key in existing:
+                continue
+            if partner.do_not_contact or partner.commercial_partner_id.do_not_contact:
+                skipped["do_not_contact"] |= partner
+                continue
+            salesperson = self._courtesy_salesperson(partner)
+            if not salesperson:
+                skipped["no_salesperson"] |= partner
+                continue
+            values.append(
+                partner._prepare_courtesy_log_values(salesperson, key, day, kind, important)
+            )
+        logs = self.env["crm.contact.log"].sudo().create(values)
+        return logs, {reason: partners for reason, partners in skipped.items() if partners}
+
+    def _prepare_courtesy_log_values(self, salesperson, key, day, kind, important):
+        """Values of the planned courtesy contact for one occasion of ``self`` (a contact),
+        written in the salesperson's language."""
+        self.ensure_one()
+        env = self.with_context(lang=salesperson.lang or self.env.lang).env
+        when = format_date(env, day)
+        if kind == "birthday":
+            age = day.year - self.birthdate_date.year
+            subject = env._("Birthday of %(name)s (%(age)s) on %(date)s",
+                            name=self.name, age=age, date=when)  # fmt: skip
+        else:
+            label = important.name
+            if important.year_known and important.kind in ("wedding", "customer_since", "founding"):
+                label = env._("%(label)s (%(years)s years)", label=label,
+                              years=day.year - important.date.year)  # fmt: skip
+            subject = env._("%(label)s of %(name)s on %(date)s",
+                            label=label, name=self.name, date=when)  # fmt: skip
+        lines = [subject]
+        if self.birthdate_date and kind != "birthday":
+            lines.append(env._("Age: %(age)s", age=self.age))
+        relations = dict(
+            self.env["res.partner.family.member"]._fields["relation"]._description_selection(env)
+        )
+        for member in self.family_member_ids:
+            lines.append(f"{relations[member.relation]}: {member.name}")
+        if self.hobby_ids:
+            lines.append(
+                env._("Hobbies: %(hobbies)s", hobbies=", ".join(self.hobby_ids.mapped("name")))
+            )
+        tz = pytz.timezone(salesperson.tz or "UTC")
+        planned = tz.localize(datetime.combine(day, time(COURTESY_HOUR))).astimezone(pytz.utc)
+        courtesy = self.env.ref(
+            "crm_extended.crm_contact_log_category_courtesy", raise_if_not_found=False
+        )
+        return {
+            "name": subject,
+            "partner_id": self.id,
+            "user_id": salesperson.id,
+            "company_id": (self.company_id or salesperson.company_id).id,
+            "channel": "phone",
+            "direction": "outbound",
+            "state": "planned",
+            "planned_date": planned.replace(tzinfo=None),
+            "content": Markup("").join(Markup("<p>%s</p>") % line for line in lines),
+            "category_ids": [Command.set(courtesy.ids)] if courtesy else [],
+            "courtesy_key": key,
+        }
 
     # ------------------------------------------------------------
     # ACTIONS
