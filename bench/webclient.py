@@ -37,6 +37,15 @@ def form_fields_spec(model, view_id=False):
     return spec
 
 
+def list_fields_spec(model, view_id=False):
+    """Return the ``web_search_read`` specification the web client sends to show a list of
+    ``model`` (the optional columns it hides are read too), and the list's ``default_order``."""
+    views = model.get_views([(view_id, "list")])
+    arch = etree.fromstring(views["views"]["list"]["arch"])
+    order = _order(arch.get("default_order")) if arch.get("default_order") else ""
+    return _view_spec(model, arch), order
+
+
 def _view_spec(model, view_node, invisible_all=False):
     spec = {}
     for node in _own_field_nodes(view_node):

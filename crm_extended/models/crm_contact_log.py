@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_datetime
@@ -174,6 +176,18 @@ class CrmContactLog(models.Model):
     planned_activity_id = fields.Many2one(
         "mail.activity", readonly=True, copy=False, ondelete="set null", index="btree_not_null"
     )
+
+    def init(self):
+        # the forgotten-call job walks planned contacts by date, whatever the history size
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS crm_contact_log_planned_queue_idx "
+            "ON crm_contact_log (planned_date, id) WHERE state = 'planned' AND active"
+        )
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS crm_contact_log_missed_queue_idx "
+            "ON crm_contact_log (missed_date, id) "
+            "WHERE state = 'missed' AND active AND manager_notified IS NOT TRUE"
+        )
 
     _sql_constraints = [
         (
@@ -572,11 +586,15 @@ class CrmContactLog(models.Model):
         now = fields.Datetime.now()
         missed_before = now - self._missed_grace()
         newly_missed = self._lock_batch(
-            SQL("state = 'planned' AND active AND planned_date < %s", missed_before), limit
+            SQL("state = 'planned' AND active AND planned_date < %s", missed_before),
+            SQL("planned_date, id"),
+            limit,
         )
-        newly_missed.write({"state": "missed", "missed_date": now})
-        for log in newly_missed:
-            log._notify_missed(log.user_id.partner_id, manager=False)
+        # one digest per person instead of a message per contact: a batch costs a few queries
+        quiet = {"tracking_disable": True, "mail_notrack": True}
+        newly_missed.with_context(**quiet).write({"state": "missed", "missed_date": now})
+        for user, logs in newly_missed.grouped("user_id").items():
+            logs._notify_missed(user.partner_id, manager=False)
 
         to_escalate = self._lock_batch(
             SQL(
@@ -584,13 +602,14 @@ class CrmContactLog(models.Model):
                 "AND missed_date < %s",
                 now - self._manager_delay(),
             ),
+            SQL("missed_date, id"),
             limit,
         )
-        to_escalate.write({"manager_notified": True})
-        for log in to_escalate:
-            leader = log.team_id.user_id
-            if leader and leader != log.user_id:
-                log._notify_missed(leader.partner_id, manager=True)
+        to_escalate.with_context(**quiet).write({"manager_notified": True})
+        for leader, logs in to_escalate.grouped(lambda log: log.team_id.user_id).items():
+            logs = logs.filtered(lambda log, leader=leader: log.user_id != leader)
+            if leader and logs:
+                logs._notify_missed(leader.partner_id, manager=True)
 
         remaining = self.search_count(
             [("state", "=", "planned"), ("planned_date", "<", missed_before)]
@@ -600,33 +619,50 @@ class CrmContactLog(models.Model):
         )
         return newly_missed, to_escalate
 
-    def _lock_batch(self, where, limit):
+    def _lock_batch(self, where, order, limit):
         """Lock up to ``limit`` contacts matching ``where`` that no concurrent transaction
         holds, and return them (the others are left to whoever holds them)."""
         self.flush_model()
         rows = self.env.execute_query(
             SQL(
-                "SELECT id FROM crm_contact_log WHERE %s ORDER BY planned_date, id LIMIT %s "
+                "SELECT id FROM crm_contact_log WHERE %s ORDER BY %s LIMIT %s "
                 "FOR UPDATE SKIP LOCKED",
                 where,
+                order,
                 limit,
             )
         )
         return self.browse(row[0] for row in rows)
 
     def _notify_missed(self, partner, manager):
+        """Tell ``partner`` (the salesperson, or the team leader) about these missed contacts,
+        in one message in their language."""
+        env = self.with_context(lang=partner.lang or self.env.lang).env
+        lines = Markup("").join(
+            Markup("<li>%s</li>")
+            % env._(
+                "%(date)s — %(customer)s: %(subject)s (%(user)s)",
+                date=format_datetime(env, log.planned_date, tz=partner.tz, dt_format="short"),
+                customer=log.partner_id.display_name,
+                subject=log.name,
+                user=log.user_id.name,
+            )
+            for log in self
+        )
         if manager:
-            body = self.env._(
-                "%(user)s did not hold the contact planned on %(date)s with %(customer)s.",
-                user=self.user_id.name,
-                date=format_datetime(self.env, self.planned_date, tz=partner.tz),
-                customer=self.partner_id.display_name,
+            intro = env._(
+                "These contacts planned by your team were not held, and are still missed:"
             )
         else:
-            body = self.env._(
-                "You did not hold this contact planned on %(date)s with %(customer)s: it is "
-                "marked as missed. Hold it and mark it done, or reschedule it.",
-                date=format_datetime(self.env, self.planned_date, tz=partner.tz),
-                customer=self.partner_id.display_name,
+            intro = env._(
+                "You did not hold these planned contacts: they are marked as missed. Hold them "
+                "and mark them done, or reschedule them."
             )
-        self.message_post(body=body, partner_ids=partner.ids, subtype_xmlid="mail.mt_note")
+        self.env["mail.thread"].sudo().message_notify(
+            partner_ids=partner.ids,
+            subject=env._("%(count)s missed contacts", count=len(self)),
+            body=Markup("<p>%s</p><ul>%s</ul>") % (intro, lines),
+            model=self._name,
+            res_id=self[:1].id,
+            subtype_xmlid="mail.mt_note",
+        )

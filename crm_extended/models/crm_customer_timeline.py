@@ -6,6 +6,27 @@ from .crm_contact_log import CHANNELS
 # Row ids of the view are ``source id * ID_SLOTS + slot``: unique across the event kinds,
 # and stable, so the web client can page and reopen rows.
 ID_SLOTS = 16
+# the columns every branch of the view returns, in this order
+COLUMNS = (
+    "id",
+    "commercial_partner_id",
+    "partner_id",
+    "company_id",
+    "team_id",
+    "date",
+    "event_type",
+    "reference",
+    "detail",
+    "channel",
+    "log_state",
+    "payment_state",
+    "outcome_id",
+    "amount",
+    "currency_id",
+    "user_id",
+    "res_model",
+    "res_id",
+)
 
 
 class CrmCustomerTimeline(models.Model):
@@ -314,7 +335,38 @@ class CrmCustomerTimeline(models.Model):
             ("mail_message", 4, SQL("model = 'res.partner'")),
         ]
 
+    def _timeline_recent_indexes(self):
+        """Indexes that give the newest events of one customer without reading them all, for
+        the branches that grow large. (name, table, columns, condition)"""
+        return [
+            (
+                "crm_contact_log_crm_timeline_recent_idx",
+                "crm_contact_log",
+                SQL("commercial_partner_id, COALESCE(date, planned_date) DESC"),
+                SQL("active AND state != 'cancelled'"),
+            ),
+            (
+                "account_move_crm_timeline_recent_idx",
+                "account_move",
+                SQL("commercial_partner_id, (invoice_date::timestamp) DESC"),
+                SQL("move_type IN ('out_invoice', 'out_refund') AND state = 'posted'"),
+            ),
+        ]
+
     def init(self):
+        cr = self.env.cr
+        cr.execute("SHOW server_version_num")
+        expression_statistics = int(cr.fetchone()[0]) >= 140000
+        for name, table, columns, condition in self._timeline_recent_indexes():
+            cr.execute(
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS %s ON %s (%s) WHERE %s",
+                    SQL.identifier(name),
+                    SQL.identifier(table),
+                    columns,
+                    condition,
+                )
+            )
         for table, slot, condition in self._timeline_id_indexes():
             self.env.cr.execute(
                 SQL(
@@ -326,6 +378,18 @@ class CrmCustomerTimeline(models.Model):
                     condition,
                 )
             )
+            if expression_statistics:
+                # the planner estimates "id IN (...)" on the view from these statistics; without
+                # them it guesses most of the table and scans it
+                cr.execute(
+                    SQL(
+                        "CREATE STATISTICS IF NOT EXISTS %s ON (id * %s + %s) FROM %s",
+                        SQL.identifier(f"{table}_crm_timeline_id_stat"),
+                        ID_SLOTS,
+                        slot,
+                        SQL.identifier(table),
+                    )
+                )
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             SQL(
@@ -334,6 +398,39 @@ class CrmCustomerTimeline(models.Model):
                 SQL("\nUNION ALL\n").join(self._timeline_queries()),
             )
         )
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _recent_ids(self, customer_id, event_type=None, limit=200):
+        """Ids of the newest ``limit`` events of a customer (of one kind, if given), newest
+        first, without sorting the customer's whole history: each kind of event gives its
+        own newest rows (through an index where it can grow large), then they are merged.
+        Access rules are not applied: search the ids to apply them."""
+        self._flush_search([])
+        condition = SQL("b.commercial_partner_id = %s", customer_id)
+        if event_type:
+            condition = SQL("%s AND b.event_type = %s", condition, event_type)
+        branches = [
+            SQL(
+                "(SELECT b.id, b.date FROM (%s) b(%s) WHERE %s ORDER BY b.date DESC, b.id DESC "
+                "LIMIT %s)",
+                query,
+                SQL(", ").join(map(SQL.identifier, COLUMNS)),
+                condition,
+                limit,
+            )
+            for query in self._timeline_queries()
+        ]
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM (%s) recent ORDER BY date DESC, id DESC LIMIT %s",
+                SQL("\nUNION ALL\n").join(branches),
+                limit,
+            )
+        )
+        return [row[0] for row in rows]
 
     # ------------------------------------------------------------
     # ACTIONS

@@ -224,10 +224,11 @@ class ResPartner(models.Model):
             if not customer_id:
                 partner.timeline_ids = Timeline
                 continue
-            domain = [("commercial_partner_id", "=", customer_id)]
-            if partner.timeline_event_type:
-                domain.append(("event_type", "=", partner.timeline_event_type))
-            partner.timeline_ids = Timeline.search(domain, limit=TIMELINE_TAB_LIMIT)
+            ids = Timeline._recent_ids(
+                customer_id, partner.timeline_event_type, limit=TIMELINE_TAB_LIMIT
+            )
+            # searching the ids applies the access rules (by id: indexed, see the view)
+            partner.timeline_ids = Timeline.search([("id", "in", ids)])
 
     # ------------------------------------------------------------
     # CONSTRAINTS
