@@ -408,7 +408,8 @@ class CrmCustomerTimeline(models.Model):
         first, without sorting the customer's whole history: each kind of event gives its
         own newest rows (through an index where it can grow large), then they are merged.
         Access rules are not applied: search the ids to apply them."""
-        self._flush_search([])
+        for model_name, field_names in self._depends.items():
+            self.env[model_name].flush_model(field_names)
         condition = SQL("b.commercial_partner_id = %s", customer_id)
         if event_type:
             condition = SQL("%s AND b.event_type = %s", condition, event_type)
