@@ -353,6 +353,26 @@ class CrmCustomerTimeline(models.Model):
             ),
         ]
 
+    def _ensure_id_statistics(self, table, slot):
+        """The planner estimates "id IN (...)" on the view from statistics on each branch's id
+        expression; without them it guesses most of the table and scans it. Created once, and
+        the table analysed then so they exist at once (ANALYZE reads a sample: cheap)."""
+        name = f"{table}_crm_timeline_id_stat"
+        cr = self.env.cr
+        cr.execute("SELECT 1 FROM pg_statistic_ext WHERE stxname = %s", [name])
+        if cr.fetchone():
+            return
+        cr.execute(
+            SQL(
+                "CREATE STATISTICS %s ON (id * %s + %s) FROM %s",
+                SQL.identifier(name),
+                ID_SLOTS,
+                slot,
+                SQL.identifier(table),
+            )
+        )
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
+
     def init(self):
         cr = self.env.cr
         cr.execute("SHOW server_version_num")
@@ -379,17 +399,7 @@ class CrmCustomerTimeline(models.Model):
                 )
             )
             if expression_statistics:
-                # the planner estimates "id IN (...)" on the view from these statistics; without
-                # them it guesses most of the table and scans it
-                cr.execute(
-                    SQL(
-                        "CREATE STATISTICS IF NOT EXISTS %s ON (id * %s + %s) FROM %s",
-                        SQL.identifier(f"{table}_crm_timeline_id_stat"),
-                        ID_SLOTS,
-                        slot,
-                        SQL.identifier(table),
-                    )
-                )
+                self._ensure_id_statistics(table, slot)
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             SQL(
