@@ -61,6 +61,7 @@ class CrmCustomerTimeline(models.Model):
         "sale.order": [
             "amount_total",
             "client_order_ref",
+            "commercial_partner_id",
             "company_id",
             "currency_id",
             "date_order",
@@ -198,7 +199,7 @@ class CrmCustomerTimeline(models.Model):
         return SQL(
             """
             SELECT so.id * %(slots)s + 1,
-                   partner.commercial_partner_id,
+                   so.commercial_partner_id,
                    so.partner_id,
                    so.company_id,
                    so.team_id,
@@ -216,7 +217,6 @@ class CrmCustomerTimeline(models.Model):
                    'sale.order',
                    so.id
               FROM sale_order so
-              JOIN res_partner partner ON partner.id = so.partner_id
              WHERE so.state = 'sale'
             """,
             slots=ID_SLOTS,
@@ -344,6 +344,12 @@ class CrmCustomerTimeline(models.Model):
                 "crm_contact_log",
                 SQL("commercial_partner_id, COALESCE(date, planned_date) DESC"),
                 SQL("active AND state != 'cancelled'"),
+            ),
+            (
+                "sale_order_crm_timeline_recent_idx",
+                "sale_order",
+                SQL("commercial_partner_id, date_order DESC"),
+                SQL("state = 'sale'"),
             ),
             (
                 "account_move_crm_timeline_recent_idx",

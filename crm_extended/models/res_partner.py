@@ -16,6 +16,9 @@ DEFAULT_COURTESY_DAYS = 3
 # hour (salesperson's time) of the courtesy call planned on the day itself
 COURTESY_HOUR = 9
 
+# x2many personal fields: Odoo checks their groups only when a search goes through their records
+PERSONAL_RELATIONS = {"family_member_ids", "hobby_ids", "important_date_ids"}
+
 # Personal fields erased by "Forget personal details" (the do-not-contact wish is kept).
 FORGET_FIELDS = {
     "birthdate_date": False,
@@ -31,7 +34,7 @@ FORGET_FIELDS = {
 
 # The History tab shows the newest events; "Full history" opens all of them, paginated by the
 # server, so a customer with 100,000 events opens as fast as one with ten.
-TIMELINE_TAB_LIMIT = 200
+TIMELINE_TAB_LIMIT = 80
 
 
 class ResPartner(models.Model):
@@ -231,6 +234,37 @@ class ResPartner(models.Model):
             partner.timeline_ids = Timeline.search([("id", "in", ids)])
 
     # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Odoo checks field groups on write, not on create
+        if not self.env.su:
+            personal = {
+                name
+                for vals in vals_list
+                for name in vals
+                if getattr(self._fields.get(name), "groups", None) == PERSONAL
+            }
+            if personal:
+                self.check_field_access_rights("write", sorted(personal))
+        return super().create(vals_list)
+
+    @api.model
+    def _search(self, domain, offset=0, limit=None, order=None):
+        # "has hobbies / family / dates" must not be answerable without the group either
+        if not self.env.su:
+            used = {
+                leaf[0].split(".", 1)[0]
+                for leaf in domain
+                if isinstance(leaf, list | tuple) and leaf and isinstance(leaf[0], str)
+            } & PERSONAL_RELATIONS
+            if used:
+                self.check_field_access_rights("read", sorted(used))
+        return super()._search(domain, offset=offset, limit=limit, order=order)
+
+    # ------------------------------------------------------------
     # CONSTRAINTS
     # ------------------------------------------------------------
 
@@ -279,7 +313,10 @@ class ResPartner(models.Model):
             .sudo()
             .search([("partner_id", "in", self.ids), ("courtesy_key", "!=", False)])
         )
-        courtesy.with_context(mail_notrack=True).write({"content": False})
+        # their subject and activity name the occasion (a birthdate, a family member)
+        courtesy.with_context(mail_notrack=True).write(
+            {"content": False, "name": self.env._("Courtesy call")}
+        )
         for partner in self:
             partner.message_post(
                 body=self.env._("Personal details erased by %(user)s.", user=self.env.user.name),
