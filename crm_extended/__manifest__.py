@@ -37,6 +37,7 @@
         "demo/sale_order_demo.xml",
         "demo/account_move_demo.xml",
         "demo/crm_contact_log_demo.xml",
+        "demo/res_partner_personal_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -418,8 +418,12 @@ class ResPartner(models.Model):
             if important.year_known and important.kind in ("wedding", "customer_since", "founding"):
                 label = env._("%(label)s (%(years)s years)", label=label,
                               years=day.year - important.date.year)  # fmt: skip
-            subject = env._("%(label)s of %(name)s on %(date)s",
-                            label=label, name=self.name, date=when)  # fmt: skip
+            if important.kind == "family_birthday":
+                subject = env._("%(label)s (family of %(name)s) on %(date)s",
+                                label=label, name=self.name, date=when)  # fmt: skip
+            else:
+                subject = env._("%(label)s of %(name)s on %(date)s",
+                                label=label, name=self.name, date=when)  # fmt: skip
         lines = [subject]
         if self.birthdate_date and kind != "birthday":
             lines.append(env._("Age: %(age)s", age=self.age))

@@ -111,7 +111,7 @@ class TestPersonalDetailsSecurity(PersonalDetailsSecurityCommon):
                     partner.read([fname])
                 partner.invalidate_recordset()
                 with self.assertRaises(AccessError):
-                    partner[fname]
+                    getattr(partner, fname)
         self.assertEqual(
             self.contact_vn.with_user(self.user_privacy).read(["birthdate_date"])[0][
                 "birthdate_date"

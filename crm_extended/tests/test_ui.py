@@ -1,3 +1,5 @@
+from datetime import date
+
 from odoo.tests import HttpCase, tagged
 
 from .common import CrmExtendedCommon
@@ -40,3 +42,28 @@ class TestUi(CrmExtendedCommon, HttpCase):
         )
         self.assertTrue(log.date, "a held contact is dated")
         self.assertIn("hẹn giao thứ Sáu", log.content)
+
+    def test_personal_details_tour(self):
+        """A user allowed to see personal details fills the "Personal" tab of a contact:
+        birthdate, a new hobby, a child, the preferred channel. A salesperson without the
+        group does not even get the tab."""
+        self.user_privacy.groups_id += self.env.ref("base.group_partner_manager")
+        contact = self.contact_vn
+        self.start_tour(
+            f"/odoo/contacts/{contact.id}", "crm_extended_personal_details", login="ce_privacy"
+        )
+
+        contact = contact.sudo()
+        self.assertEqual(contact.birthdate_date, date(1982, 3, 15))
+        self.assertEqual(contact.hobby_ids.mapped("name"), ["Leo núi"])
+        self.assertRecordValues(
+            contact.family_member_ids,
+            [{"relation": "child", "name": "Nguyễn Bảo Ngọc", "birthdate": date(2012, 6, 1)}],
+        )
+        self.assertEqual(contact.preferred_channel, "email")
+
+        Partner = self.env["res.partner"]
+        arch = Partner.with_user(self.user_privacy).get_views([(False, "form")])["views"]
+        self.assertIn("crm_extended_personal", arch["form"]["arch"])
+        arch = Partner.with_user(self.user_salesman).get_views([(False, "form")])["views"]
+        self.assertNotIn("crm_extended_personal", arch["form"]["arch"])
