@@ -1,3 +1,4 @@
+import logging
 from calendar import isleap
 from datetime import datetime, time, timedelta
 
@@ -9,6 +10,8 @@ from odoo.exceptions import ValidationError
 from odoo.tools import format_date
 
 from .crm_contact_log import CHANNELS
+
+_logger = logging.getLogger(__name__)
 
 PERSONAL = "crm_extended.group_personal_details"
 PARAM_COURTESY_DAYS = "crm_extended.courtesy_days_before"
@@ -401,7 +404,16 @@ class ResPartner(models.Model):
                 partner._prepare_courtesy_log_values(salesperson, key, day, kind, important)
             )
         logs = self.env["crm.contact.log"].sudo().create(values)
-        return logs, {reason: partners for reason, partners in skipped.items() if partners}
+        skipped = {reason: partners for reason, partners in skipped.items() if partners}
+        for reason, partners in skipped.items():
+            # ids only: the server log is no place for personal details
+            _logger.info(
+                "Courtesy reminders: %s contact(s) skipped (%s): ids %s",
+                len(partners),
+                reason,
+                partners.ids,
+            )
+        return logs, skipped
 
     def _prepare_courtesy_log_values(self, salesperson, key, day, kind, important):
         """Values of the planned courtesy contact for one occasion of ``self`` (a contact),
