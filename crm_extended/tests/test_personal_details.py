@@ -457,7 +457,7 @@ class TestPersonalDetails(CrmExtendedCommon):
             logs.sorted("planned_date"),
             [
                 {
-                    "name": f"Birthday of Trần Minh Khang of Phạm Thị Thu on {on_11}",
+                    "name": f"Birthday of Trần Minh Khang (family of Phạm Thị Thu) on {on_11}",
                     "planned_date": datetime(2026, 6, 11, *NINE_IN_HANOI),
                     "courtesy_key": f"date:{child_birthday.id}:2026-06-11",
                 },
