@@ -145,6 +145,7 @@ GENERATED_MODELS = [
 WRITTEN_COMPUTED_FIELDS = {
     "res.partner": {"last_contact_date", "next_contact_date"},
     "crm.contact.log": {"commercial_partner_id", "team_id", "sort_date", "planned_result"},
+    "sale.order": {"commercial_partner_id"},
 }
 # Tables that receive generated rows: analyzed, then vacuumed, after the generation.
 TOUCHED_TABLES = [
@@ -319,7 +320,7 @@ class Generator:
             "log_activity_type": env.ref("crm_extended.mail_activity_type_contact_log").id,
         }
         self.salesperson_ids = salespeople.ids
-        self.outcome_ids = env["crm.contact.log.outcome"].search([]).ids
+        self.outcome_ids = env["crm.contact.log.outcome"].search([("active", "=", True)]).ids
         self.product_ids = products.ids
         self.product_names = [product.display_name for product in products]
         self.product_prices = [product.list_price for product in products]
@@ -563,14 +564,14 @@ class Generator:
                     id, name, state, company_id, partner_id, partner_invoice_id,
                     partner_shipping_id, date_order, currency_id, currency_rate, user_id, team_id,
                     invoice_status, amount_untaxed, amount_tax, amount_total, locked,
-                    require_signature, require_payment, prepayment_percent,
+                    require_signature, require_payment, prepayment_percent, commercial_partner_id,
                     create_uid, write_uid, create_date, write_date
                 )
                 SELECT %(base)s + o.j, 'S' || lpad(o.j::text, greatest(5, length(o.j::text)), '0'),
                        'sale', %(company)s, o.partner_id, o.customer_id, o.partner_id,
                        o.date_order, %(currency)s, 1.0, %(uid)s, %(team)s,
                        CASE WHEN o.inv_k IS NULL THEN 'to invoice' ELSE 'invoiced' END,
-                       t.amount, 0, t.amount, false, false, false, 1.0,
+                       t.amount, 0, t.amount, false, false, false, 1.0, o.customer_id,
                        %(uid)s, %(uid)s, o.date_order, o.date_order
                   FROM bench_order o
                   JOIN bench_order_total t ON t.j = o.j
