@@ -68,9 +68,13 @@ class ResPartnerUpcomingDate(models.Model):
             UNION ALL
             SELECT d.id * 2 + 1, p.id, p.commercial_partner_id,
                    COALESCE(p.user_id, cp.user_id),
-                   d.kind, d.name, CASE WHEN d.year_known THEN d.date END, %(day_next)s
+                   d.kind,
+                   -- the kind says the rest, in the reader's language
+                   CASE WHEN d.kind = 'custom' THEN d.name ELSE member.name END,
+                   CASE WHEN d.year_known THEN d.date END, %(day_next)s
               FROM res_partner_important_date d
               JOIN res_partner p ON p.id = d.partner_id
+              LEFT JOIN res_partner_family_member member ON member.id = d.family_member_id
               JOIN res_partner cp ON cp.id = p.commercial_partner_id
              WHERE p.active
             """,

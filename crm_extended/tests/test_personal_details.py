@@ -707,5 +707,13 @@ class TestPersonalDetails(CrmExtendedCommon):
         wedding = rows.filtered(lambda row: row.kind == "wedding")
         self.assertRecordValues(
             wedding,
-            [{"partner_id": partners[0].id, "next_date": today, "days_left": 0, "years": 10}],
+            [
+                {
+                    "partner_id": partners[0].id,
+                    "next_date": today,
+                    "days_left": 0,
+                    "years": 10,
+                    "label": False,
+                }
+            ],
         )
