@@ -18,6 +18,7 @@
         "security/crm_extended_groups.xml",
         "security/ir.model.access.csv",
         "security/crm_contact_log_security.xml",
+        "security/res_partner_personal_security.xml",
         "data/crm_contact_log_data.xml",
         "data/res_partner_personal_data.xml",
         "views/crm_contact_log_views.xml",

@@ -173,6 +173,7 @@ class CrmContactLog(models.Model):
         help="Set on the courtesy reminders planned for a birthday or an important date: "
         "one reminder per occasion.",
     )
+    is_birthday_reminder = fields.Boolean(compute="_compute_is_birthday_reminder")
     planned_activity_id = fields.Many2one(
         "mail.activity", readonly=True, copy=False, ondelete="set null", index="btree_not_null"
     )
@@ -206,11 +207,16 @@ class CrmContactLog(models.Model):
     # COMPUTES
     # ------------------------------------------------------------
 
-    @api.depends("user_id")
+    @api.depends("user_id", "company_id")
     def _compute_team_id(self):
         for log in self:
-            if log.user_id and (not log.team_id or log.user_id not in log.team_id.member_ids):
-                log.team_id = log.user_id.sale_team_id
+            if not log.user_id:
+                continue
+            teams = log.user_id.sudo().crm_team_ids.filtered(
+                lambda team, log=log: not team.company_id or team.company_id == log.company_id
+            )
+            if log.team_id not in teams:
+                log.team_id = teams[:1]
 
     @api.depends("state", "date", "planned_date")
     def _compute_sort_date(self):
@@ -230,6 +236,11 @@ class CrmContactLog(models.Model):
                 log.planned_result = "on_time" if on_time else "late"
             else:
                 log.planned_result = False
+
+    @api.depends("courtesy_key")
+    def _compute_is_birthday_reminder(self):
+        for log in self:
+            log.is_birthday_reminder = (log.courtesy_key or "").startswith("birthday:")
 
     def _compute_reschedule_count(self):
         counts = dict(
@@ -334,11 +345,23 @@ class CrmContactLog(models.Model):
             if vals.get("state") == "done" and not vals.get("date"):
                 vals["date"] = fields.Datetime.now()
         logs = super().create(vals_list)
+        # files uploaded in the form before the contact existed belong to nobody yet
+        for log in logs:
+            orphans = log.attachment_ids.filtered(
+                lambda a: not a.res_id and a.create_uid == self.env.user
+            )
+            orphans.sudo().write({"res_model": self._name, "res_id": log.id})
         logs._sync_planned_activity()
         logs._create_followups()
         return logs
 
+    def toggle_active(self):
+        # archiving removes the activity quietly: it must not cancel the contact
+        return super(CrmContactLog, self.with_context(crm_contact_log_sync=True)).toggle_active()
+
     def write(self, vals):
+        if "active" in vals:
+            self = self.with_context(crm_contact_log_sync=True)
         if "planned_date" in vals and not self.env.context.get("crm_contact_log_no_history"):
             new_date = fields.Datetime.to_datetime(vals["planned_date"])
             reason = self.env.context.get("crm_contact_log_reschedule_reason", "")
@@ -431,6 +454,10 @@ class CrmContactLog(models.Model):
     def action_send_greeting(self):
         """Send the greeting email of a courtesy reminder and record it as held by email."""
         self.ensure_one()
+        if not self.is_birthday_reminder or self.state not in ("planned", "missed"):
+            raise UserError(
+                self.env._("A birthday greeting is sent from a planned birthday reminder only.")
+            )
         partner = self.partner_id
         if not partner.email:
             raise UserError(

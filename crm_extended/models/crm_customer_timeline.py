@@ -3,8 +3,8 @@ from odoo.tools import SQL
 
 from .crm_contact_log import CHANNELS
 
-# Row ids of the view are ``source id * ID_SLOTS + slot``: unique across the event kinds,
-# and stable, so the web client can page and reopen rows.
+# Row ids of the view are ``source id * ID_SLOTS + slot`` (64-bit): unique across the event
+# kinds, and stable, so the web client can page and reopen rows.
 ID_SLOTS = 16
 # the columns every branch of the view returns, in this order
 COLUMNS = (
@@ -171,7 +171,7 @@ class CrmCustomerTimeline(models.Model):
     def _timeline_query_contact_log(self):
         return SQL(
             """
-            SELECT log.id * %(slots)s + 0 AS id,
+            SELECT log.id::bigint * %(slots)s + 0 AS id,
                    log.commercial_partner_id,
                    log.partner_id,
                    log.company_id,
@@ -198,7 +198,7 @@ class CrmCustomerTimeline(models.Model):
     def _timeline_query_sale_order(self):
         return SQL(
             """
-            SELECT so.id * %(slots)s + 1,
+            SELECT so.id::bigint * %(slots)s + 1,
                    so.commercial_partner_id,
                    so.partner_id,
                    so.company_id,
@@ -225,7 +225,7 @@ class CrmCustomerTimeline(models.Model):
     def _timeline_query_invoice(self):
         return SQL(
             """
-            SELECT move.id * %(slots)s + 2,
+            SELECT move.id::bigint * %(slots)s + 2,
                    move.commercial_partner_id,
                    move.partner_id,
                    move.company_id,
@@ -253,7 +253,7 @@ class CrmCustomerTimeline(models.Model):
     def _timeline_query_payment(self):
         return SQL(
             """
-            SELECT pay.id * %(slots)s + 3,
+            SELECT pay.id::bigint * %(slots)s + 3,
                    partner.commercial_partner_id,
                    pay.partner_id,
                    pay.company_id,
@@ -282,7 +282,7 @@ class CrmCustomerTimeline(models.Model):
         # emails received or sent in the partner's own chatter, not internal notes
         return SQL(
             """
-            SELECT msg.id * %(slots)s + 4,
+            SELECT msg.id::bigint * %(slots)s + 4,
                    partner.commercial_partner_id,
                    partner.id,
                    partner.company_id,
@@ -363,14 +363,14 @@ class CrmCustomerTimeline(models.Model):
         """The planner estimates "id IN (...)" on the view from statistics on each branch's id
         expression; without them it guesses most of the table and scans it. Created once, and
         the table analysed then so they exist at once (ANALYZE reads a sample: cheap)."""
-        name = f"{table}_crm_timeline_id_stat"
+        name = f"{table}_crm_timeline_row_stat"
         cr = self.env.cr
         cr.execute("SELECT 1 FROM pg_statistic_ext WHERE stxname = %s", [name])
         if cr.fetchone():
             return
         cr.execute(
             SQL(
-                "CREATE STATISTICS %s ON (id * %s + %s) FROM %s",
+                "CREATE STATISTICS %s ON (id::bigint * %s + %s) FROM %s",
                 SQL.identifier(name),
                 ID_SLOTS,
                 slot,
@@ -396,8 +396,8 @@ class CrmCustomerTimeline(models.Model):
         for table, slot, condition in self._timeline_id_indexes():
             self.env.cr.execute(
                 SQL(
-                    "CREATE INDEX IF NOT EXISTS %s ON %s ((id * %s + %s)) WHERE %s",
-                    SQL.identifier(f"{table}_crm_timeline_id_idx"),
+                    "CREATE INDEX IF NOT EXISTS %s ON %s ((id::bigint * %s + %s)) WHERE %s",
+                    SQL.identifier(f"{table}_crm_timeline_row_idx"),
                     SQL.identifier(table),
                     ID_SLOTS,
                     slot,

@@ -2,11 +2,12 @@ import logging
 from calendar import isleap
 from datetime import datetime, time, timedelta
 
+import psycopg2
 import pytz
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
 from .crm_contact_log import CHANNELS
@@ -90,8 +91,8 @@ class ResPartner(models.Model):
     )
 
     # personal details: readable, writable and searchable by their group only
-    birthdate_date = fields.Date(string="Birthdate", tracking=True, groups=PERSONAL)
-    age = fields.Integer(compute="_compute_age", groups=PERSONAL)
+    birthdate_date = fields.Date(string="Birthdate", tracking=True, groups=PERSONAL, copy=False)
+    age = fields.Integer(compute="_compute_age", groups=PERSONAL, copy=False)
     birthday_key = fields.Char(
         compute="_compute_birthday_key",
         store=True,
@@ -100,7 +101,7 @@ class ResPartner(models.Model):
         help="Month and day of the birthday (MM-DD), to find the birthdays of the next days.",
     )
     family_member_ids = fields.One2many(
-        "res.partner.family.member", "partner_id", string="Family", groups=PERSONAL
+        "res.partner.family.member", "partner_id", string="Family", groups=PERSONAL, copy=False
     )
     hobby_ids = fields.Many2many(
         "res.partner.hobby",
@@ -110,11 +111,16 @@ class ResPartner(models.Model):
         string="Hobbies and Interests",
         tracking=True,
         groups=PERSONAL,
+        copy=False,
     )
     important_date_ids = fields.One2many(
-        "res.partner.important.date", "partner_id", string="Important Dates", groups=PERSONAL
+        "res.partner.important.date",
+        "partner_id",
+        string="Important Dates",
+        groups=PERSONAL,
+        copy=False,
     )
-    preferred_channel = fields.Selection(CHANNELS, tracking=True, groups=PERSONAL)
+    preferred_channel = fields.Selection(CHANNELS, tracking=True, groups=PERSONAL, copy=False)
     preferred_day_part = fields.Selection(
         [
             ("morning", "Morning"),
@@ -125,24 +131,29 @@ class ResPartner(models.Model):
         string="Preferred Time of Day",
         tracking=True,
         groups=PERSONAL,
+        copy=False,
     )
     preferred_contact_time = fields.Char(
-        string="Best Time to Contact", tracking=True, groups=PERSONAL
+        string="Best Time to Contact", tracking=True, groups=PERSONAL, copy=False
     )
-    marketing_consent = fields.Boolean(string="Accepts Marketing", tracking=True, groups=PERSONAL)
-    marketing_consent_date = fields.Date(string="Consent Date", groups=PERSONAL)
+    marketing_consent = fields.Boolean(
+        string="Accepts Marketing", tracking=True, groups=PERSONAL, copy=False
+    )
+    marketing_consent_date = fields.Date(string="Consent Date", groups=PERSONAL, copy=False)
     marketing_consent_source = fields.Char(
         string="Consent Given Through",
         groups=PERSONAL,
+        copy=False,
         help="Where the consent was given: signed form, website, phone call…",
     )
     do_not_contact = fields.Boolean(
         tracking=True,
         groups=PERSONAL,
+        copy=False,
         help="The contact asked not to be contacted: greetings, reminders and promotions "
         "skip them and say so.",
     )
-    do_not_contact_reason = fields.Char(string="Reason", tracking=True, groups=PERSONAL)
+    do_not_contact_reason = fields.Char(string="Reason", tracking=True, groups=PERSONAL, copy=False)
 
     # ------------------------------------------------------------
     # COMPUTES
@@ -279,6 +290,7 @@ class ResPartner(models.Model):
                 raise ValidationError(
                     self.env._("The birthdate of %(name)s is in the future.", name=partner.name)
                 )
+            partner.family_member_ids._check_birthdate()
 
     # ------------------------------------------------------------
     # PRIVACY
@@ -291,6 +303,7 @@ class ResPartner(models.Model):
             raise ValidationError(
                 self.env._("Only users allowed to see personal details may erase them.")
             )
+        self.check_access("write")
         partners = self.sudo()
         field_ids = [
             self.env["ir.model.fields"]._get(self._name, name).id
@@ -403,7 +416,7 @@ class ResPartner(models.Model):
             values.append(
                 partner._prepare_courtesy_log_values(salesperson, key, day, kind, important)
             )
-        logs = self.env["crm.contact.log"].sudo().create(values)
+        logs = self._create_courtesy_logs(values)
         skipped = {reason: partners for reason, partners in skipped.items() if partners}
         for reason, partners in skipped.items():
             # ids only: the server log is no place for personal details
@@ -414,6 +427,27 @@ class ResPartner(models.Model):
                 partners.ids,
             )
         return logs, skipped
+
+    @api.model
+    def _create_courtesy_logs(self, values):
+        """Create the reminders in one go; if one is refused (a contact of another company,
+        a duplicate planned meanwhile by a concurrent run), create them one by one so the
+        others still are, and log the refused ones."""
+        Log = self.env["crm.contact.log"].sudo()
+        try:
+            with self.env.cr.savepoint():
+                return Log.create(values)
+        except (ValidationError, UserError, psycopg2.IntegrityError):
+            logs = Log
+            for vals in values:
+                try:
+                    with self.env.cr.savepoint():
+                        logs |= Log.create(vals)
+                except (ValidationError, UserError, psycopg2.IntegrityError) as error:
+                    _logger.warning(
+                        "Courtesy reminder %s not planned: %s", vals["courtesy_key"], error
+                    )
+            return logs
 
     def _prepare_courtesy_log_values(self, salesperson, key, day, kind, important):
         """Values of the planned courtesy contact for one occasion of ``self`` (a contact),
@@ -482,6 +516,7 @@ class ResPartner(models.Model):
             "target": "new",
             "context": {
                 "default_partner_id": self.id,
+                "default_company_id": (self.company_id or self.env.company).id,
                 "dialog_size": "medium",
                 **context,
             },

@@ -178,6 +178,46 @@ class TestContactLog(ContactLogCommon):
         self.assertFalse(log.exists())
         self.assertFalse(activity.exists())
 
+    def test_archive_planned_contact_keeps_it_planned(self):
+        log = self._plan(NOW + timedelta(days=1))
+        log.action_archive()
+        self.assertEqual(log.state, "planned")
+        self.assertFalse(log.planned_activity_id)
+        log.action_unarchive()
+        self.assertEqual(log.state, "planned")
+        self.assertTrue(log.planned_activity_id, "back on the salesperson's list")
+
+    def test_team_of_the_contact_company(self):
+        """A salesperson whose team belongs to another company logs a contact without a team
+        rather than an error."""
+        other = self.env["res.company"].create({"name": "Chi nhánh Huế"})
+        self.team.company_id = self.env.company
+        self.user_salesman.company_ids = [Command.link(other.id)]
+        partner = self.env["res.partner"].create({"name": "Khách Huế", "company_id": other.id})
+        log = self.Log.create(
+            {
+                "name": "Gọi khách Huế",
+                "partner_id": partner.id,
+                "company_id": other.id,
+                "user_id": self.user_salesman.id,
+                "state": "done",
+                "date": NOW,
+            }
+        )
+        self.assertFalse(log.team_id)
+
+    def test_team_leader_reads_team_contacts(self):
+        log = self._log(NOW)
+        leader = self.env["res.users"].create(
+            {
+                "name": "Trưởng nhóm",
+                "login": "ce_leader",
+                "groups_id": [Command.link(self.env.ref("crm_extended.group_contact_user").id)],
+            }
+        )
+        self.team.user_id = leader
+        self.assertIn(log, self.Log.with_user(leader).search([("id", "=", log.id)]))
+
     def test_archive_instead_of_delete(self):
         log = self._log(NOW)
         with self.assertRaises(Exception):  # noqa: B017 - AccessError from the ACL

@@ -633,6 +633,48 @@ class TestPersonalDetails(CrmExtendedCommon):
         self.assertFalse(self._queued_mails(self.contact))
         self.assertRecordValues(reminder, [{"state": "planned", "channel": "phone"}])
 
+    def test_greeting_only_for_birthdays(self):
+        """A wedding anniversary reminder does not send a birthday greeting."""
+        self.ImportantDate.create(
+            {"partner_id": self.contact.id, "kind": "wedding", "date": date(2010, 6, 12)}
+        )
+        reminder, __ = self._run_courtesy(TODAY)
+        self.assertFalse(reminder.is_birthday_reminder)
+        with self.assertRaises(UserError):
+            reminder.with_user(self.user_salesman).action_send_greeting()
+        self.assertFalse(self._queued_mails(self.contact))
+
+    def test_contact_birthdate_after_child(self):
+        """Setting the contact's birthdate after a child's is refused too."""
+        self.Family.create(
+            {
+                "partner_id": self.contact.id,
+                "relation": "child",
+                "name": "Bé Na",
+                "birthdate": date(2010, 1, 1),
+            }
+        )
+        with self.assertRaises(ValidationError):
+            self.contact.birthdate_date = date(2015, 1, 1)
+
+    def test_salesman_duplicates_contact(self):
+        """Duplicating a contact works for a user without the group, and copies nothing
+        personal."""
+        self._fill_details(self.contact)
+        copy = self.contact.with_user(self.user_salesman).copy()
+        self.assertFalse(copy.sudo().birthdate_date)
+        self.assertFalse(copy.sudo().hobby_ids)
+        self.assertFalse(copy.sudo().family_member_ids)
+
+    def test_family_of_other_company_hidden(self):
+        other = self.env["res.company"].create({"name": "Chi nhánh Cần Thơ"})
+        stranger = self.env["res.partner"].create({"name": "Khách Cần Thơ", "company_id": other.id})
+        member = self.Family.create(
+            {"partner_id": stranger.id, "relation": "spouse", "name": "Lý Thị Sen"}
+        )
+        found = self.Family.with_user(self.user_privacy).search([("id", "=", member.id)])
+        self.assertFalse(found)
+
     # ------------------------------------------------------------
     # UPCOMING DATES
     # ------------------------------------------------------------
