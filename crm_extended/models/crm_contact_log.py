@@ -558,7 +558,9 @@ class CrmContactLog(models.Model):
         activity_type = self.env.ref(
             "crm_extended.mail_activity_type_contact_log", raise_if_not_found=False
         )
+        model_id = self.env["ir.model"]._get_id(self._name)
         to_close = self.env["mail.activity"]
+        to_open = []  # (log, activity values): created in one batch
         for log in self:
             activity = log.planned_activity_id
             open_ = log.active and log.state in ("planned", "missed")
@@ -567,18 +569,17 @@ class CrmContactLog(models.Model):
                 continue
             deadline = fields.Date.context_today(log, log.planned_date)
             if not activity:
-                log.sudo().planned_activity_id = (
-                    self.env["mail.activity"]
-                    .sudo()
-                    .create(
+                to_open.append(
+                    (
+                        log,
                         {
-                            "res_model_id": self.env["ir.model"]._get_id(self._name),
+                            "res_model_id": model_id,
                             "res_id": log.id,
                             "activity_type_id": activity_type.id if activity_type else False,
                             "summary": log.name,
                             "user_id": log.user_id.id,
                             "date_deadline": deadline,
-                        }
+                        },
                     )
                 )
             elif (activity.user_id, activity.date_deadline, activity.summary) != (
@@ -589,6 +590,10 @@ class CrmContactLog(models.Model):
                 activity.sudo().write(
                     {"user_id": log.user_id.id, "date_deadline": deadline, "summary": log.name}
                 )
+        if to_open:
+            activities = self.env["mail.activity"].sudo().create([vals for __, vals in to_open])
+            for (log, __), activity in zip(to_open, activities, strict=True):
+                log.sudo().planned_activity_id = activity
         if to_close:
             to_close.sudo().with_context(crm_contact_log_sync=True).unlink()
 
