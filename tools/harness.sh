@@ -6,6 +6,7 @@
 #   harness.sh lint    ruff, ruff format --check and pylint-odoo on the addon
 #   harness.sh bench   build (once) the benchmark database and run the measurements
 #   harness.sh i18n    export crm_extended.pot and merge it into the .po files
+#   harness.sh db-start start PostgreSQL (the private cluster when no server answers)
 #   harness.sh db-stop stop the private PostgreSQL cluster, if this project started one
 #
 # Odoo 18.0 is a prerequisite: ODOO_PATH may point at its source tree, otherwise `odoo` must be
@@ -343,7 +344,8 @@ case "${1:-}" in
     lint) shift; cmd_lint "$@" ;;
     bench) shift; cmd_bench "$@" ;;
     i18n) shift; cmd_i18n "$@" ;;
+    db-start) shift; ensure_postgres ;;
     db-stop) shift; cmd_db_stop "$@" ;;
     deps) shift; find_odoo; for kind in run test lint; do ensure_python_packages "$kind"; done ;;
-    *) die "usage: harness.sh run|test|lint|bench|i18n|deps|db-stop" ;;
+    *) die "usage: harness.sh run|test|lint|bench|i18n|deps|db-start|db-stop" ;;
 esac
