@@ -9,6 +9,16 @@ from . import sale_order
 from . import account_move
 from . import account_payment
 from . import crm_lead
+from . import product_template
+from . import crm_support_stage
+from . import crm_support_tag
+from . import crm_support_sla
+from . import crm_support_team
+from . import crm_support_ticket
+from . import crm_kb_article
+from . import crm_support_ticket_kb
+from . import res_partner_support
+from . import crm_support_operator
 from . import crm_customer_timeline
 from . import mail_activity
 from . import res_config_settings

@@ -149,6 +149,7 @@ class CrmContactLog(models.Model):
     lead_id = fields.Many2one(
         "crm.lead", string="Opportunity", index="btree_not_null", check_company=True
     )
+    ticket_id = fields.Many2one("crm.support.ticket", index="btree_not_null", check_company=True)
     # next step
     followup_date = fields.Datetime(
         string="Next Contact On",
@@ -486,6 +487,66 @@ class CrmContactLog(models.Model):
             subtype_xmlid="mail.mt_note",
         )
         return True
+
+    def action_create_ticket(self):
+        """Open a new help desk ticket for what the caller reports, prefilled from the contact.
+
+        The product and invoice are those of the contact's invoice or order when it has one,
+        otherwise the customer's last invoice; the contact is linked to the ticket.
+        """
+        self.ensure_one()
+        invoice, product = self._get_ticket_purchase()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("New Ticket"),
+            "res_model": "crm.support.ticket",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_name": self.name,
+                "default_partner_id": self.partner_id.id,
+                "default_company_id": self.company_id.id,
+                "default_channel": "phone" if self.channel == "phone" else "other",
+                "default_description": self.content,
+                "default_sale_order_id": self.sale_order_id.id,
+                "default_invoice_id": invoice.id,
+                "default_product_id": product.id,
+                "crm_support_contact_log_id": self.id,
+            },
+        }
+
+    def _get_ticket_purchase(self):
+        """(invoice, product) a ticket opened from this contact is most likely about."""
+        self.ensure_one()
+        invoice = self.invoice_id
+        if not invoice and self.sale_order_id:
+            invoice = self.sale_order_id.sudo().invoice_ids.filtered(
+                lambda move: move.state == "posted" and move.move_type == "out_invoice"
+            )[-1:]
+        if not invoice:
+            invoice = (
+                self.env["account.move"]
+                .sudo()
+                .search(
+                    [
+                        ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                        ("move_type", "=", "out_invoice"),
+                        ("state", "=", "posted"),
+                        ("company_id", "=", self.company_id.id),
+                    ],
+                    order="invoice_date desc, id desc",
+                    limit=1,
+                )
+            )
+        lines = invoice.invoice_line_ids.filtered(lambda line: line.product_id)
+        if not lines and self.sale_order_id:
+            lines = self.sale_order_id.sudo().order_line.filtered("product_id")
+        # the product with the longest warranty is what after-sales calls are about
+        product = lines.product_id.sorted(
+            lambda product: product.product_tmpl_id.warranty_months, reverse=True
+        )[:1]
+        return invoice.sudo(False), product
 
     def action_open_followup(self):
         self.ensure_one()

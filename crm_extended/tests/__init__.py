@@ -6,3 +6,9 @@ from . import test_personal_details_security
 from . import test_security_groups
 from . import test_sale_flow
 from . import test_ui
+from . import test_support_ticket
+from . import test_support_ticket_security
+from . import test_support_ticket_portal
+from . import test_support_operator
+from . import test_kb_article
+from . import test_support_report

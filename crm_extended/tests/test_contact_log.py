@@ -563,9 +563,10 @@ class TestContactReports(ContactLogCommon):
     def test_report_figures(self):
         """Managers read contacts per salesperson and week, average duration, and the share of
         planned contacts held on time or missed, from grouped queries."""
-        on_time = self._plan(NOW - timedelta(days=3))
-        on_time.write({"state": "done", "date": NOW - timedelta(days=3), "duration": 0.5})
-        self._log(NOW - timedelta(days=2), duration=1.5)
+        # Monday and Tuesday: the same week whether the user's weeks start on Sunday or Monday
+        on_time = self._plan(NOW - timedelta(days=1))
+        on_time.write({"state": "done", "date": NOW - timedelta(days=1), "duration": 0.5})
+        self._log(NOW - timedelta(hours=2), duration=1.5)
         self._plan(NOW - timedelta(days=5))
         with freeze_time(NOW):
             self.Log._cron_mark_missed()

@@ -24,11 +24,19 @@ class TestSecurityGroups(CrmExtendedCommon):
             )
 
     def test_care_officer(self):
-        """Care officers are contact users, without sales rights or management."""
+        """Care officers are contact users who read what callers bought, and change none of it."""
         self.assertGroups(self.user_care, {"group_contact_user", "group_care_officer"})
         self.assertFalse(self.user_care.has_group("sales_team.group_sale_salesman"))
+        # after-sales needs orders and invoices (warranty, "what did they buy"): read only
+        for model in ("sale.order", "sale.order.line", "account.move", "account.move.line"):
+            Model = self.env[model].with_user(self.user_care)
+            self.assertTrue(Model.has_access("read"), model)
+            for operation in ("write", "create", "unlink"):
+                self.assertFalse(Model.has_access(operation), f"{model} {operation}")
         with self.assertRaises(AccessError):
-            self.env["sale.order"].with_user(self.user_care).search([], limit=1)
+            self.env["sale.order"].with_user(self.user_care).create(
+                {"partner_id": self.customer_vn.id}
+            )
 
     def test_crm_manager(self):
         """Sales managers are CRM managers; the manager role holds both lower roles."""
