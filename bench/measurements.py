@@ -107,9 +107,9 @@ class Bench:
         """One row (commercial_partner_id, rows) per customer that has a history.
 
         A customer's history: its sales orders (placed by it or by one of its contacts), its
-        posted customer invoices and credit notes, and its contact logs (cancelled and archived
-        ones excluded, as in the History tab). Capabilities that add history (tickets,
-        contracts) extend this query.
+        posted customer invoices and credit notes, its contact logs (cancelled and archived
+        ones excluded, as in the History tab) and its help desk tickets (archived ones
+        excluded). Capabilities that add history (contracts) extend this query.
         """
         return SQL(
             """
@@ -128,6 +128,11 @@ class Bench:
                 SELECT commercial_partner_id, count(*)
                   FROM crm_contact_log
                  WHERE active AND state != 'cancelled'
+                 GROUP BY commercial_partner_id
+                 UNION ALL
+                SELECT commercial_partner_id, count(*)
+                  FROM crm_support_ticket
+                 WHERE active
                  GROUP BY commercial_partner_id
               ) AS history
              GROUP BY cp

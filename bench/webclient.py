@@ -1,6 +1,7 @@
 """What the web client asks the server for when it opens a form.
 
-``form_fields_spec`` builds the ``specification`` argument of ``web_read`` from the form view that
+``form_fields_spec`` (and ``list_fields_spec``, ``kanban_fields_spec``) builds the
+``specification`` argument of ``web_read`` from the form view that
 ``get_views`` returns, following the rules of the web client's relational model
 (``getFieldsSpec`` in ``web/static/src/model/relational_model/utils.js``):
 
@@ -19,6 +20,7 @@ and the extra related fields some rare widgets declare. Both change what a read 
 marginally.
 """
 
+import json
 import re
 
 from lxml import etree
@@ -44,6 +46,21 @@ def list_fields_spec(model, view_id=False):
     arch = etree.fromstring(views["views"]["list"]["arch"])
     order = _order(arch.get("default_order")) if arch.get("default_order") else ""
     return _view_spec(model, arch), order
+
+
+def kanban_fields_spec(model, view_id=False):
+    """Return the ``web_search_read`` specification the web client sends to fill the columns
+    of a kanban view of ``model`` (the fields of the card and of its templates), the view's
+    ``default_group_by`` and the ``<progressbar>`` attributes (or None)."""
+    views = model.get_views([(view_id, "kanban")])
+    arch = etree.fromstring(views["views"]["kanban"]["arch"])
+    progressbar = arch.find(".//progressbar")
+    if progressbar is not None:
+        progressbar = {
+            "field": progressbar.get("field"),
+            "colors": json.loads(progressbar.get("colors") or "{}"),
+        }
+    return _view_spec(model, arch), arch.get("default_group_by"), progressbar
 
 
 def _view_spec(model, view_node, invisible_all=False):

@@ -26,6 +26,8 @@ COLUMNS = (
     "user_id",
     "res_model",
     "res_id",
+    "support_team_id",
+    "ticket_stage_id",
 )
 
 
@@ -109,6 +111,19 @@ class CrmCustomerTimeline(models.Model):
             "subject",
             "subtype_id",
         ],
+        "crm.support.ticket": [
+            "active",
+            "channel",
+            "commercial_partner_id",
+            "company_id",
+            "name",
+            "number",
+            "open_date",
+            "partner_id",
+            "stage_id",
+            "team_id",
+            "user_id",
+        ],
         "res.partner": ["commercial_partner_id", "company_id"],
     }
 
@@ -125,6 +140,7 @@ class CrmCustomerTimeline(models.Model):
             ("credit_note", "Credit Note"),
             ("payment", "Payment"),
             ("email", "Email"),
+            ("ticket", "Ticket"),
         ],
         string="Event",
         readonly=True,
@@ -150,6 +166,8 @@ class CrmCustomerTimeline(models.Model):
     user_id = fields.Many2one("res.users", string="By", readonly=True)
     res_model = fields.Char(string="Source Model", readonly=True)
     res_id = fields.Many2oneReference(string="Source", model_field="res_model", readonly=True)
+    support_team_id = fields.Many2one("crm.support.team", string="Help Desk Team", readonly=True)
+    ticket_stage_id = fields.Many2one("crm.support.stage", readonly=True)
 
     # ------------------------------------------------------------
     # VIEW
@@ -159,13 +177,14 @@ class CrmCustomerTimeline(models.Model):
         """The SELECTs whose union is the view. Each returns the columns, in this order:
         id, commercial_partner_id, partner_id, company_id, team_id, date, event_type,
         reference, detail, channel, log_state, payment_state, outcome_id, amount, currency_id,
-        user_id, res_model, res_id."""
+        user_id, res_model, res_id, support_team_id, ticket_stage_id."""
         return [
             self._timeline_query_contact_log(),
             self._timeline_query_sale_order(),
             self._timeline_query_invoice(),
             self._timeline_query_payment(),
             self._timeline_query_email(),
+            self._timeline_query_ticket(),
         ]
 
     def _timeline_query_contact_log(self):
@@ -188,7 +207,9 @@ class CrmCustomerTimeline(models.Model):
                    NULL::integer AS currency_id,
                    log.user_id,
                    'crm.contact.log' AS res_model,
-                   log.id AS res_id
+                   log.id AS res_id,
+                   NULL::integer AS support_team_id,
+                   NULL::integer AS ticket_stage_id
               FROM crm_contact_log log
              WHERE log.active AND log.state != 'cancelled'
             """,
@@ -215,7 +236,9 @@ class CrmCustomerTimeline(models.Model):
                    so.currency_id,
                    so.user_id,
                    'sale.order',
-                   so.id
+                   so.id,
+                   NULL,
+                   NULL
               FROM sale_order so
              WHERE so.state = 'sale'
             """,
@@ -243,7 +266,9 @@ class CrmCustomerTimeline(models.Model):
                    move.currency_id,
                    move.invoice_user_id,
                    'account.move',
-                   move.id
+                   move.id,
+                   NULL,
+                   NULL
               FROM account_move move
              WHERE move.move_type IN ('out_invoice', 'out_refund') AND move.state = 'posted'
             """,
@@ -270,7 +295,9 @@ class CrmCustomerTimeline(models.Model):
                    pay.currency_id,
                    pay.create_uid,
                    'account.payment',
-                   pay.id
+                   pay.id,
+                   NULL,
+                   NULL
               FROM account_payment pay
               JOIN res_partner partner ON partner.id = pay.partner_id
              WHERE pay.partner_type = 'customer' AND pay.state IN ('in_process', 'paid')
@@ -299,7 +326,9 @@ class CrmCustomerTimeline(models.Model):
                    NULL::integer,
                    author.id,
                    'mail.message',
-                   msg.id
+                   msg.id,
+                   NULL,
+                   NULL
               FROM mail_message msg
               JOIN res_partner partner ON partner.id = msg.res_id
               LEFT JOIN mail_message_subtype subtype ON subtype.id = msg.subtype_id
@@ -311,6 +340,38 @@ class CrmCustomerTimeline(models.Model):
              WHERE msg.model = 'res.partner'
                AND (msg.message_type IN ('email', 'email_outgoing')
                     OR (msg.message_type = 'comment' AND subtype.internal IS FALSE))
+            """,
+            slots=ID_SLOTS,
+        )
+
+    def _timeline_query_ticket(self):
+        # the ticket's channel as the closest channel of a contact
+        return SQL(
+            """
+            SELECT ticket.id::bigint * %(slots)s + 5,
+                   ticket.commercial_partner_id,
+                   ticket.partner_id,
+                   ticket.company_id,
+                   NULL,
+                   ticket.open_date,
+                   'ticket',
+                   CONCAT_WS(' ', NULLIF(ticket.number, '/'), ticket.name),
+                   NULL,
+                   CASE WHEN ticket.channel IN ('phone', 'email') THEN ticket.channel
+                        WHEN ticket.channel = 'walk_in' THEN 'visit'
+                        ELSE 'other' END,
+                   NULL,
+                   NULL,
+                   NULL,
+                   NULL::numeric,
+                   NULL::integer,
+                   ticket.user_id,
+                   'crm.support.ticket',
+                   ticket.id,
+                   ticket.team_id,
+                   ticket.stage_id
+              FROM crm_support_ticket ticket
+             WHERE ticket.active
             """,
             slots=ID_SLOTS,
         )
@@ -333,6 +394,7 @@ class CrmCustomerTimeline(models.Model):
                 SQL("partner_type = 'customer' AND state IN ('in_process', 'paid')"),
             ),
             ("mail_message", 4, SQL("model = 'res.partner'")),
+            ("crm_support_ticket", 5, SQL("active")),
         ]
 
     def _timeline_recent_indexes(self):
@@ -356,6 +418,12 @@ class CrmCustomerTimeline(models.Model):
                 "account_move",
                 SQL("commercial_partner_id, (invoice_date::timestamp) DESC"),
                 SQL("move_type IN ('out_invoice', 'out_refund') AND state = 'posted'"),
+            ),
+            (
+                "crm_support_ticket_crm_timeline_recent_idx",
+                "crm_support_ticket",
+                SQL("commercial_partner_id, open_date DESC"),
+                SQL("active"),
             ),
         ]
 
@@ -454,7 +522,7 @@ class CrmCustomerTimeline(models.Model):
     # ------------------------------------------------------------
 
     def action_open_source(self):
-        """Open the order, invoice, payment, contact or message this event comes from."""
+        """Open the order, invoice, payment, contact, ticket or message this event comes from."""
         self.ensure_one()
         if self.res_model == "mail.message":
             partner = self.partner_id

@@ -1,0 +1,1 @@
+from . import crm_support_ticket_report
