@@ -6,6 +6,10 @@ protocol, opens each URL and saves a PNG once the web client has finished loadin
     python3 tools/screenshot.py --login admin --password admin \
         /odoo/contacts=docs/img/contacts.png \
         "/odoo/action-sale.action_sale_config_settings|[name=crm_extended_setting_container]=x.png"
+    python3 tools/screenshot.py \
+        "/odoo/find-caller>~.o_crm_operator_input~0913 246 135>.o_crm_operator_candidate=y.png"
+
+Steps after PATH run in order: ``>selector`` clicks, ``>~selector~text`` types text into an input.
 
 Only talks to the Odoo given by --url (default http://127.0.0.1:8069) on this machine.
 """
@@ -103,19 +107,29 @@ class Browser:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         return result.get("result", {}).get("value")
 
-    def shoot(self, url, path, settle, scroll_to=None, clicks=()):
+    def type_text(self, selector, text):
+        self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
+        self.call("Input.insertText", text=text)
+
+    def shoot(self, url, path, settle, scroll_to=None, steps=()):
         self.call("Page.navigate", url=url)
         deadline = time.time() + 60
+        # the web client once its action is shown; any other page (the portal) once loaded
         ready = (
-            "!!document.querySelector('.o_action_manager .o_view_controller, "
-            ".o_action_manager .o_form_view, .o_action_manager .o_setting_container') "
+            "document.readyState === 'complete' && (!document.querySelector('.o_web_client') "
+            "|| !!document.querySelector('.o_action_manager .o_view_controller, "
+            ".o_action_manager .o_form_view, .o_action_manager .o_setting_container, "
+            ".o_action_manager .o_action')) "
             "&& !document.querySelector('.o_loading_indicator, .o_blockUI')"
         )
         while time.time() < deadline and not self.evaluate(ready):
             time.sleep(0.25)
-        for selector in clicks:
+        for step in steps:
             time.sleep(settle)
-            self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
+            if step.startswith("~"):
+                self.type_text(*step[1:].rsplit("~", 1))
+            else:
+                self.evaluate(f"document.querySelector({json.dumps(step)}).click()")
         if scroll_to:
             self.evaluate(f"document.querySelector({json.dumps(scroll_to)}).scrollIntoView()")
         time.sleep(settle)
@@ -143,8 +157,8 @@ def main():
     parser.add_argument(
         "shots",
         nargs="+",
-        help="PATH[>CSS selector to click ...][|CSS selector to scroll to]=FILE.png "
-        "(PATH relative to --url)",
+        help="PATH[>CSS selector to click ...][>~CSS selector~text to type ...]"
+        "[|CSS selector to scroll to]=FILE.png (PATH relative to --url)",
     )
     args = parser.parse_args()
     if urlparse(args.url).hostname not in ("127.0.0.1", "localhost"):
@@ -159,8 +173,8 @@ def main():
         for shot in args.shots:
             target, file = shot.rsplit("=", 1)
             target, _sep, scroll_to = target.partition("|")
-            path, *clicks = target.split(">")
-            browser.shoot(f"{args.url}{path}", file, args.settle, scroll_to or None, clicks)
+            path, *steps = target.split(">")
+            browser.shoot(f"{args.url}{path}", file, args.settle, scroll_to or None, steps)
             print(file)
     finally:
         browser.close()
