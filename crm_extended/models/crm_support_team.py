@@ -118,11 +118,15 @@ class CrmSupportTeam(models.Model):
             domain, limit=1
         )
 
-    def _get_assignee(self):
-        """The member with the fewest open tickets, to spread new tickets evenly."""
+    def _get_assignees(self, count=1):
+        """``count`` members for new tickets, each the one with the fewest open tickets.
+
+        The load is read once and counted up as tickets are handed out, so tickets created
+        together are spread over the members too. Empty when the team has no members.
+        """
         self.ensure_one()
         if not self.member_ids:
-            return self.env["res.users"]
+            return []
         load = dict(
             self.env["crm.support.ticket"]._read_group(
                 [
@@ -134,7 +138,12 @@ class CrmSupportTeam(models.Model):
                 ["__count"],
             )
         )
-        return min(self.member_ids, key=lambda user: (load.get(user, 0), user.id))
+        assignees = []
+        for _index in range(count):
+            user = min(self.member_ids, key=lambda member: (load.get(member, 0), member.id))
+            load[user] = load.get(user, 0) + 1
+            assignees.append(user)
+        return assignees
 
     def action_view_tickets(self):
         self.ensure_one()

@@ -280,21 +280,29 @@ class CrmSupportTicket(models.Model):
 
     @api.depends("team_id")
     def _compute_user_id(self):
-        for ticket in self:
+        to_assign = self.filtered(
+            lambda ticket: ticket.team_id
+            and (not ticket.user_id or ticket.user_id not in ticket.team_id.member_ids)
+        )
+        for ticket in self - to_assign:
             ticket.user_id = ticket.user_id
-            if ticket.team_id and (
-                not ticket.user_id or ticket.user_id not in ticket.team_id.member_ids
-            ):
-                ticket.user_id = ticket.team_id._get_assignee() or ticket.user_id
+        # one load count per team, and tickets created together spread over its members
+        for team, tickets in to_assign.grouped("team_id").items():
+            assignees = team._get_assignees(len(tickets))
+            for index, ticket in enumerate(tickets):
+                ticket.user_id = assignees[index] if assignees else ticket.user_id
 
     @api.depends("team_id")
     def _compute_stage_id(self):
+        first_stages = {}  # one search per team, not per ticket
         for ticket in self:
             ticket.stage_id = ticket.stage_id
             if not ticket.stage_id or (
                 ticket.stage_id.team_ids and ticket.team_id not in ticket.stage_id.team_ids
             ):
-                ticket.stage_id = ticket._get_first_stage()
+                if ticket.team_id not in first_stages:
+                    first_stages[ticket.team_id] = ticket._get_first_stage()
+                ticket.stage_id = first_stages[ticket.team_id]
 
     @api.depends("product_id", "commercial_partner_id", "sale_order_id")
     def _compute_invoice_id(self):

@@ -106,7 +106,7 @@ class ResPartner(models.Model):
         if self.env.registry.has_trigram and self._has_name_search_index_function():
             cr.execute(
                 SQL(
-                    "CREATE INDEX IF NOT EXISTS %s ON res_partner " "USING gin (%s gin_trgm_ops)",
+                    "CREATE INDEX IF NOT EXISTS %s ON res_partner USING gin (%s gin_trgm_ops)",
                     SQL.identifier(NAME_SEARCH_INDEX),
                     NAME_SEARCH_EXPRESSION,
                 )

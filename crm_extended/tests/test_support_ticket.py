@@ -454,6 +454,7 @@ class TestTicketMail(SupportTicketCommon):
                     "name": f"Kiểm tra định kỳ {index}",
                     "partner_id": self.contact_vn.id,
                     "team_id": self.team.id,
+                    "user_id": self.user_care.id,
                 }
                 for index in range(25)
             ]
@@ -557,3 +558,20 @@ class TestTicketPerformance(SupportTicketCommon):
             read(5)
         with self.assertQueryCount(__system__=12, ce_care=12):
             read(40)
+
+
+class TestTicketBatch(SupportTicketCommon):
+    def test_tickets_created_together_are_spread(self):
+        tickets = self.Ticket.create(
+            [
+                {
+                    "name": f"Bảo trì định kỳ {index}",
+                    "partner_id": self.contact_vn.id,
+                    "team_id": self.team.id,
+                }
+                for index in range(4)
+            ]
+        )
+        loads = {user: len(group) for user, group in tickets.grouped("user_id").items()}
+        self.assertEqual(loads, {self.user_care: 2, self.user_crm_manager: 2})
+        self.assertEqual(tickets.stage_id, self.stage_new)
