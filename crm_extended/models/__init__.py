@@ -3,10 +3,22 @@ from . import crm_contact_log_category
 from . import crm_contact_log_outcome
 from . import crm_contact_log_reschedule
 from . import crm_contact_log_document_mixin
+from . import res_company
 
 # the documents before the history view, which reads their columns
 from . import sale_order
 from . import account_move
+from . import account_move_line
+from . import crm_contract
+from . import crm_contract_line
+from . import crm_contract_milestone
+from . import crm_contract_original
+from . import crm_payment_reminder_level
+from . import crm_payment_reminder
+from . import crm_payment_promise
+from . import account_move_dispute
+from . import res_partner_contract
+from . import res_partner_payment
 from . import account_payment
 from . import crm_lead
 from . import product_template

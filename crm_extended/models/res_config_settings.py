@@ -34,6 +34,22 @@ class ResConfigSettings(models.TransientModel):
         "planned for the salesperson.",
     )
 
+    crm_contract_require_original = fields.Boolean(
+        related="company_id.crm_contract_require_original", readonly=False
+    )
+    crm_contract_invoice_post = fields.Boolean(
+        related="company_id.crm_contract_invoice_post", readonly=False
+    )
+    crm_contract_renewal_days = fields.Integer(
+        related="company_id.crm_contract_renewal_days", readonly=False
+    )
+    crm_contract_due_soon_days = fields.Integer(
+        related="company_id.crm_contract_due_soon_days", readonly=False
+    )
+    crm_payment_reminder_interval = fields.Integer(
+        related="company_id.crm_payment_reminder_interval", readonly=False
+    )
+
     # ------------------------------------------------------------
     # CONSTRAINTS
     # ------------------------------------------------------------

@@ -1,0 +1,8 @@
+from odoo import fields, models
+
+
+class CrmPaymentReminder(models.Model):
+    _name = "crm.payment.reminder"
+    _description = "Payment Reminder"
+
+    name = fields.Char()

@@ -1,0 +1,48 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    crm_contract_require_original = fields.Boolean(
+        string="Signed Original Required",
+        default=True,
+        help="A contract can be activated only once a signed original is attached to it.",
+    )
+    crm_contract_invoice_post = fields.Boolean(
+        string="Post Contract Invoices",
+        help="Invoices created by contracts' invoicing plans are posted at once; "
+        "otherwise they are left in draft for an accountant to check.",
+    )
+    crm_contract_renewal_days = fields.Integer(
+        string="Renewal Notice (days)",
+        default=30,
+        help="How many days before a contract ends its salesperson gets a renewal activity "
+        "and the contract shows as expiring.",
+    )
+    crm_contract_due_soon_days = fields.Integer(
+        string="Due Soon (days)",
+        default=7,
+        help="A contract whose next unpaid installment falls due within this many days is "
+        "shown as due soon.",
+    )
+    crm_payment_reminder_interval = fields.Integer(
+        string="Days Between Reminders",
+        default=7,
+        help="Minimum number of days between two payment reminders to the same customer.",
+    )
+
+    @api.constrains(
+        "crm_contract_renewal_days", "crm_contract_due_soon_days", "crm_payment_reminder_interval"
+    )
+    def _check_crm_contract_days(self):
+        for company in self:
+            if (
+                company.crm_contract_renewal_days < 0
+                or company.crm_contract_due_soon_days < 0
+                or company.crm_payment_reminder_interval < 0
+            ):
+                raise ValidationError(
+                    self.env._("Numbers of days of contracts and reminders cannot be negative.")
+                )
