@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column
 
@@ -29,3 +30,43 @@ class SaleOrder(models.Model):
                 )
             )
         return super()._auto_init()
+
+    # ------------------------------------------------------------
+    # CONTRACT
+    # ------------------------------------------------------------
+
+    contract_id = fields.Many2one(
+        "crm.contract",
+        index="btree_not_null",
+        check_company=True,
+        tracking=True,
+        domain="[('commercial_partner_id', '=', commercial_partner_id), "
+        "('state', 'not in', ('cancelled', 'terminated', 'expired'))]",
+        help="The customer contract this order is part of: its invoices belong to the "
+        "contract too.",
+    )
+
+    @api.constrains("contract_id", "partner_id")
+    def _check_contract_customer(self):
+        for order in self.filtered("contract_id"):
+            if order.commercial_partner_id != order.contract_id.commercial_partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "The order %(order)s is for %(customer)s but the contract %(contract)s "
+                        "is with %(contract_customer)s: choose a contract of the customer.",
+                        order=order.display_name,
+                        customer=order.commercial_partner_id.display_name,
+                        contract=order.contract_id.display_name,
+                        contract_customer=order.contract_id.commercial_partner_id.display_name,
+                    )
+                )
+
+    def _prepare_invoice(self):
+        values = super()._prepare_invoice()
+        if self.contract_id:
+            values["contract_id"] = self.contract_id.id
+        return values
+
+    def _get_invoice_grouping_keys(self):
+        # orders of different contracts are never merged into one invoice
+        return [*super()._get_invoice_grouping_keys(), "contract_id"]
