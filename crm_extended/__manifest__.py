@@ -26,6 +26,7 @@
         "security/crm_kb_article_security.xml",
         "security/crm_contract_security.xml",
         "security/crm_payment_reminder_security.xml",
+        "security/crm_lead_source_security.xml",
         "data/crm_contact_log_data.xml",
         "data/res_partner_personal_data.xml",
         "data/crm_support_ticket_mail_templates.xml",
@@ -33,6 +34,7 @@
         "data/crm_contract_data.xml",
         "data/crm_payment_reminder_mail_templates.xml",
         "data/crm_payment_reminder_data.xml",
+        "data/crm_lead_source_data.xml",
         "views/crm_contact_log_views.xml",
         "views/crm_customer_timeline_views.xml",
         "views/res_partner_views.xml",
@@ -64,6 +66,8 @@
         "wizards/account_move_dispute_wizard_views.xml",
         "views/crm_contract_menus.xml",
         "views/crm_payment_reminder_menus.xml",
+        "views/crm_lead_source_views.xml",
+        "report/crm_lead_source_report_views.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
@@ -77,6 +81,7 @@
         "demo/crm_kb_article_demo.xml",
         "demo/crm_contract_demo.xml",
         "demo/crm_payment_reminder_demo.xml",
+        "demo/crm_lead_source_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -21,6 +21,8 @@ from . import res_partner_contract
 from . import res_partner_payment
 from . import account_payment
 from . import crm_lead
+from . import crm_lead_source
+from . import crm_lead_source_call
 from . import product_template
 from . import crm_support_stage
 from . import crm_support_tag

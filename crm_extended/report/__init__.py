@@ -1,1 +1,2 @@
 from . import crm_support_ticket_report
+from . import crm_lead_source_report

@@ -12,3 +12,14 @@ from . import test_support_ticket_portal
 from . import test_support_operator
 from . import test_kb_article
 from . import test_support_report
+from . import test_contract
+from . import test_contract_invoicing
+from . import test_contract_security
+from . import test_contract_portal
+from . import test_contract_ui
+from . import test_lead_source
+from . import test_lead_source_webhook
+from . import test_lead_source_security
+from . import test_payment_reminder
+from . import test_payment_promise
+from . import test_payment_reminder_security
