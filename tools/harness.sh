@@ -246,9 +246,20 @@ ensure_chromium() {
     fi
 }
 
+ensure_wkhtmltopdf() {
+    command -v wkhtmltopdf >/dev/null 2>&1 && return 0
+    if is_root && command -v apt-get >/dev/null 2>&1; then
+        note "installing Debian's wkhtmltopdf for the PDF letters and statements"
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wkhtmltopdf >/dev/null
+    else
+        die "the PDF reminder letters and statements need wkhtmltopdf: install Debian's wkhtmltopdf package (apt-get install wkhtmltopdf)."
+    fi
+}
+
 cmd_run() {
     find_odoo
     ensure_python_packages run
+    ensure_wkhtmltopdf
     ensure_postgres
     local conf="$LOCAL/odoo-run.conf"
     write_config "$conf" "$DEMO_DB"
@@ -267,6 +278,7 @@ cmd_test() {
     find_odoo
     ensure_python_packages test
     ensure_chromium
+    ensure_wkhtmltopdf
     ensure_postgres
     local conf="$LOCAL/odoo-test.conf" psql dropdb
     psql=$(pg_bin psql)
