@@ -96,6 +96,16 @@ class ResPartner(models.Model):
                     column=SQL.identifier(column),
                 )
             )
+            # PostgreSQL keeps no statistics for the expression of a partial index: without
+            # these it guesses thousands of matches and scans the table instead
+            cr.execute(
+                SQL(
+                    "CREATE STATISTICS IF NOT EXISTS %(name)s ON (REVERSE(%(column)s)) "
+                    "FROM res_partner",
+                    name=SQL.identifier(f"res_partner_{column}_reverse_stat"),
+                    column=SQL.identifier(column),
+                )
+            )
         # Odoo itself searches partners by normalized email without an index
         cr.execute(
             "CREATE INDEX IF NOT EXISTS res_partner_email_normalized_idx "
