@@ -55,6 +55,8 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from generate_receivables import insert_receivables, receivable_customers
+
 from odoo.tools import SQL
 
 BASE_CUSTOMERS = 100_000
@@ -271,6 +273,9 @@ GENERATED_MODELS = [
     "account.full.reconcile",
     "crm.contact.log",
     "crm.support.ticket",
+    "crm.contract",
+    "crm.contract.line",
+    "crm.payment.promise",
 ]
 # Stored computed fields of crm_extended that the generator writes itself in SQL: not recomputed.
 WRITTEN_COMPUTED_FIELDS = {
@@ -308,6 +313,10 @@ WRITTEN_COMPUTED_FIELDS = {
 }
 # Tables that receive generated rows: analyzed, then vacuumed, after the generation.
 TOUCHED_TABLES = [
+    "crm_contract",
+    "crm_contract_line",
+    "crm_payment_promise",
+    "crm_payment_promise_account_move_rel",
     "res_partner",
     "sale_order",
     "sale_order_line",
@@ -415,6 +424,7 @@ class Generator:
         self._step("ticket plan", self._plan_tickets)
         self._step("tickets", self._insert_tickets)
         self._step("articles' counters", self._update_kb_counters)
+        self._step("contracts and open receivables", lambda: insert_receivables(self))
         self._step("crm_extended stored computed fields", self._recompute_addon_fields)
         self._step("sequences", self._fix_sequences)
         self._step("analyze", self._analyze)
@@ -2070,6 +2080,9 @@ class Generator:
         Sequence.search([("code", "=", "sale.order")]).write({"number_next": self.sizes.orders + 1})
         Sequence.search([("code", "=", "crm.support.ticket")]).write(
             {"number_next": self.sizes.tickets + 1}
+        )
+        Sequence.search([("code", "=", "crm.contract")]).write(
+            {"number_next": receivable_customers(self.scale) + 1}
         )
         self.env.flush_all()
 
