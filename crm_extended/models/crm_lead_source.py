@@ -156,6 +156,30 @@ class CrmLeadSource(models.Model):
         help="The token just generated, shown once.",
     )
     endpoint_url = fields.Char(string="Webhook URL", compute="_compute_endpoint_url")
+    # file import
+    import_mapping = fields.Json(
+        string="Remembered Column Mapping",
+        copy=False,
+        groups="sales_team.group_sale_manager",
+        help="Header of the column of each lead field in the last file imported: the next "
+        "file is mapped the same way.",
+    )
+    import_mapping_text = fields.Char(
+        string="Column Mapping",
+        compute="_compute_import_mapping_text",
+        groups="sales_team.group_sale_manager",
+    )
+    import_count = fields.Integer(
+        string="Imports",
+        compute="_compute_import_count",
+        groups="sales_team.group_sale_manager",
+    )
+    # email
+    team_alias_email = fields.Char(
+        string="Team Email Alias",
+        compute="_compute_team_alias_email",
+        help="Leads created from the emails sent to this address carry the source.",
+    )
     # figures
     lead_count = fields.Integer(string="Leads", compute="_compute_lead_count")
     call_count = fields.Integer(
@@ -205,6 +229,33 @@ class CrmLeadSource(models.Model):
                 else False
             )
 
+    @api.depends("import_mapping")
+    def _compute_import_mapping_text(self):
+        labels = dict(
+            self.env["crm.lead.import.column"]
+            ._fields["intake_key"]
+            ._description_selection(self.env)
+        )
+        for source in self:
+            mapping = source.import_mapping or {}
+            source.import_mapping_text = "; ".join(
+                f"{label} ← {mapping[key]}" for key, label in labels.items() if mapping.get(key)
+            )
+
+    def _compute_import_count(self):
+        counts = dict(
+            self.env["crm.lead.import"]._read_group(
+                [("source_id", "in", self.ids)], ["source_id"], ["__count"]
+            )
+        )
+        for source in self:
+            source.import_count = counts.get(source._origin, 0)
+
+    @api.depends("kind", "team_id")
+    def _compute_team_alias_email(self):
+        for source in self:
+            source.team_alias_email = source.kind == "email" and source.team_id.alias_email
+
     def _compute_lead_count(self):
         counts = dict(
             self.env["crm.lead"]._read_group(
@@ -222,6 +273,40 @@ class CrmLeadSource(models.Model):
         )
         for source in self:
             source.call_count = counts.get(source._origin, 0)
+
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("kind", "team_id", "active")
+    def _check_email_team(self):
+        """An email source is tied to a sales team's alias, and a team to one source."""
+        email_sources = self.filtered(lambda source: source.kind == "email" and source.active)
+        for source in email_sources:
+            if not source.team_id:
+                raise ValidationError(
+                    self.env._(
+                        "The email source %(name)s needs a sales team: its leads are the "
+                        "ones created from the emails sent to the team's alias.",
+                        name=source.name,
+                    )
+                )
+        if not email_sources:
+            return
+        groups = self._read_group(
+            [("kind", "=", "email"), ("team_id", "in", email_sources.team_id.ids)],
+            ["team_id"],
+            ["__count"],
+            having=[("__count", ">", 1)],
+        )
+        if groups:
+            raise ValidationError(
+                self.env._(
+                    "The sales team %(team)s is already tied to another email source: a "
+                    "team's emails can carry one source only.",
+                    team=groups[0][0].display_name,
+                )
+            )
 
     # ------------------------------------------------------------
     # CRUD
@@ -305,6 +390,30 @@ class CrmLeadSource(models.Model):
         action["context"] = {"default_lead_source_id": self.id, "active_test": True}
         return action
 
+    def action_import_file(self):
+        """Open a new import of a file of leads into this source."""
+        self.ensure_one()
+        if self.kind != "file":
+            raise UserError(self.env._("Only file sources import files."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Import a File"),
+            "res_model": "crm.lead.import",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {"default_source_id": self.id},
+        }
+
+    def action_view_imports(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_extended.crm_lead_import_action"
+        )
+        action["domain"] = [("source_id", "=", self.id)]
+        action["context"] = {"default_source_id": self.id}
+        return action
+
     def action_view_calls(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -313,6 +422,37 @@ class CrmLeadSource(models.Model):
         action["domain"] = [("source_id", "=", self.id)]
         action["context"] = {"search_default_source_id": self.id}
         return action
+
+    # ------------------------------------------------------------
+    # EMAIL
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_email_source(self, team_id):
+        """The active email source tied to the sales team ``team_id`` (an id), if any."""
+        if not team_id:
+            return self.browse()
+        # sudo: the mail gateway may run as a user who cannot read sources; only the source's
+        # own lead defaults are read from it
+        return self.sudo().search([("kind", "=", "email"), ("team_id", "=", team_id)], limit=1)
+
+    def _prepare_email_lead_values(self, values):
+        """Values the source adds to a lead created from an email, on top of ``values``
+        (the alias defaults and the mail gateway's own): the source itself, its tags and its
+        UTM source and medium where the email brought none; the team and salesperson stay
+        the alias's. The lead is the source's company's, as leads of a team without
+        company would otherwise belong to none."""
+        self.ensure_one()
+        lead_values = {"lead_source_id": self.id}
+        if not values.get("company_id"):
+            lead_values["company_id"] = self.company_id.id
+        if self.tag_ids and "tag_ids" not in values:
+            lead_values["tag_ids"] = [Command.set(self.tag_ids.ids)]
+        if self.utm_source_id and not values.get("source_id"):
+            lead_values["source_id"] = self.utm_source_id.id
+        if self.utm_medium_id and not values.get("medium_id"):
+            lead_values["medium_id"] = self.utm_medium_id.id
+        return lead_values
 
     # ------------------------------------------------------------
     # TOKEN AND TECHNICAL USER
