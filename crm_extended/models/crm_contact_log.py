@@ -150,6 +150,21 @@ class CrmContactLog(models.Model):
         "crm.lead", string="Opportunity", index="btree_not_null", check_company=True
     )
     ticket_id = fields.Many2one("crm.support.ticket", index="btree_not_null", check_company=True)
+    # what was said
+    sales_script_id = fields.Many2one(
+        "crm.sales.script",
+        index="btree_not_null",
+        ondelete="restrict",
+        check_company=True,
+        help="The script used in this contact.",
+    )
+    suggested_script_ids = fields.Many2many(
+        "crm.sales.script",
+        string="Suggested Scripts",
+        compute="_compute_suggested_script_ids",
+        help="The scripts that apply to this contact, best match first: its channel, the "
+        "customer's language, the opportunity's stage and tags, the products concerned.",
+    )
     # next step
     followup_date = fields.Datetime(
         string="Next Contact On",
@@ -251,6 +266,27 @@ class CrmContactLog(models.Model):
         )
         for log in self:
             log.reschedule_count = counts.get(log, 0)
+
+    @api.depends(
+        "channel",
+        "company_id",
+        "partner_id.lang",
+        "lead_id.stage_id",
+        "lead_id.tag_ids",
+        "sale_order_id.order_line.product_id",
+    )
+    def _compute_suggested_script_ids(self):
+        Script = self.env["crm.sales.script"]
+        categories_by_lead = Script._product_categories_of_leads(self.lead_id.ids)
+        order_lines = self.sale_order_id.sudo().order_line.filtered("product_id")
+        categories_by_order = {}
+        for line in order_lines:
+            categories_by_order.setdefault(line.order_id.id, set()).add(line.product_id.categ_id.id)
+        situations = [
+            log._prepare_script_situation(categories_by_lead, categories_by_order) for log in self
+        ]
+        for log, ranked in zip(self, Script._suggest(situations), strict=True):
+            log.suggested_script_ids = [fields.Command.set(ranked.ids)]
 
     @api.depends("partner_id", "name", "channel")
     def _compute_display_name(self):
@@ -574,6 +610,30 @@ class CrmContactLog(models.Model):
             .get_param(PARAM_MANAGER_DELAY, DEFAULT_MANAGER_DELAY_HOURS)
         )
         return timedelta(hours=float(hours))
+
+    def _prepare_script_situation(self, categories_by_lead, categories_by_order):
+        """What is known of the contact to suggest scripts (see crm.sales.script._suggest):
+        its channel, the customer's language, its opportunity's stage and tags, and the
+        categories of the products of its order and opportunity.
+
+        ``categories_by_lead`` / ``categories_by_order``: {id: product category ids}.
+        Sub-modules may add facts to the returned dict.
+        """
+        self.ensure_one()
+        situation = {"company_id": (self.company_id or self.env.company).id}
+        if self.channel:
+            situation["channel"] = self.channel
+        if self.partner_id.lang:
+            situation["lang"] = self.partner_id.lang
+        if self.lead_id:
+            situation["stage_id"] = self.lead_id.stage_id.id
+            situation["tag_ids"] = set(self.lead_id.tag_ids.ids)
+        categories = categories_by_lead.get(self.lead_id.id, set()) | categories_by_order.get(
+            self.sale_order_id.id, set()
+        )
+        if categories:
+            situation["category_ids"] = categories
+        return situation
 
     def _prepare_followup_values(self):
         """Values of the contact planned as the next step of ``self`` (a held contact).
