@@ -27,6 +27,7 @@
         "security/crm_contract_security.xml",
         "security/crm_payment_reminder_security.xml",
         "security/crm_lead_source_security.xml",
+        "security/crm_sales_script_security.xml",
         "data/crm_contact_log_data.xml",
         "data/res_partner_personal_data.xml",
         "data/crm_support_ticket_mail_templates.xml",
@@ -35,6 +36,7 @@
         "data/crm_payment_reminder_mail_templates.xml",
         "data/crm_payment_reminder_data.xml",
         "data/crm_lead_source_data.xml",
+        "data/crm_sales_script_data.xml",
         "views/crm_contact_log_views.xml",
         "views/crm_customer_timeline_views.xml",
         "views/res_partner_views.xml",
@@ -68,6 +70,9 @@
         "views/crm_payment_reminder_menus.xml",
         "views/crm_lead_source_views.xml",
         "report/crm_lead_source_report_views.xml",
+        "views/crm_lead_import_views.xml",
+        "views/crm_sales_script_views.xml",
+        "views/res_partner_verification_views.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
@@ -82,6 +87,8 @@
         "demo/crm_contract_demo.xml",
         "demo/crm_payment_reminder_demo.xml",
         "demo/crm_lead_source_demo.xml",
+        "demo/crm_sales_script_demo.xml",
+        "demo/res_partner_verification_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

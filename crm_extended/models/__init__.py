@@ -23,6 +23,12 @@ from . import account_payment
 from . import crm_lead
 from . import crm_lead_source
 from . import crm_lead_source_call
+from . import crm_lead_import
+from . import crm_lead_import_line
+from . import crm_sales_script
+from . import crm_sales_script_objection
+from . import crm_sales_script_channel
+from . import crm_lead_sales_script
 from . import product_template
 from . import crm_support_stage
 from . import crm_support_tag
@@ -41,3 +47,4 @@ from . import res_partner_family_member
 from . import res_partner_hobby
 from . import res_partner_important_date
 from . import res_partner_upcoming_date
+from . import res_partner_verification

@@ -1,2 +1,3 @@
 from . import crm_support_ticket_report
 from . import crm_lead_source_report
+from . import crm_sales_script_report

@@ -23,3 +23,8 @@ from . import test_lead_source_security
 from . import test_payment_reminder
 from . import test_payment_promise
 from . import test_payment_reminder_security
+from . import test_lead_import
+from . import test_lead_import_ui
+from . import test_lead_email_source
+from . import test_partner_verification
+from . import test_sales_script
