@@ -15,6 +15,7 @@ class CrmLeadSourceReport(models.Model):
     """
 
     _name = "crm.lead.source.report"
+    _inherit = ["crm.lead.report.mixin"]
     _description = "Leads by Source"
     _auto = False
     _order = "create_date desc, id desc"
@@ -104,8 +105,8 @@ class CrmLeadSourceReport(models.Model):
 
     def _select(self):
         """The report's columns; sub-modules may add theirs with ``SQL("%s, ...", super())``."""
-        won = SQL("COALESCE(stage.is_won, FALSE)")
-        lost = SQL("(NOT l.active AND COALESCE(l.probability, 0) = 0)")
+        won = self._lead_won_sql()
+        lost = self._lead_lost_sql()
         return SQL(
             """
             l.id AS id,
@@ -151,18 +152,4 @@ class CrmLeadSourceReport(models.Model):
 
     def _where(self):
         # lost leads count as received: archived leads that are not lost (merged, spam) not
-        return SQL("l.active OR COALESCE(l.probability, 0) = 0")
-
-    # ------------------------------------------------------------
-    # ACTIONS
-    # ------------------------------------------------------------
-
-    def action_open_lead(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "crm.lead",
-            "res_id": self.lead_id.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
+        return self._lead_counted_sql()

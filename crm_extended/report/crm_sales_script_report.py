@@ -15,6 +15,7 @@ class CrmSalesScriptReport(models.Model):
     """
 
     _name = "crm.sales.script.report"
+    _inherit = ["crm.lead.report.mixin"]
     _description = "Win Rate by Sales Script"
     _auto = False
     _order = "create_date desc, id desc"
@@ -81,8 +82,8 @@ class CrmSalesScriptReport(models.Model):
 
     def _select(self):
         """The report's columns; sub-modules may add theirs with ``SQL("%s, ...", super())``."""
-        won = SQL("(l.active AND COALESCE(stage.is_won, FALSE))")
-        lost = SQL("(NOT l.active AND COALESCE(l.probability, 0) = 0)")
+        won = self._lead_won_sql()
+        lost = self._lead_lost_sql()
         return SQL(
             """
             l.id AS id,
@@ -113,22 +114,7 @@ class CrmSalesScriptReport(models.Model):
         return SQL("crm_lead l LEFT JOIN crm_stage stage ON stage.id = l.stage_id")
 
     def _where(self):
-        # archived opportunities that are not lost (merged ones) are not counted
         return SQL(
-            "l.sales_script_id IS NOT NULL AND l.type = 'opportunity' "
-            "AND (l.active OR COALESCE(l.probability, 0) = 0)"
+            "l.sales_script_id IS NOT NULL AND l.type = 'opportunity' AND %s",
+            self._lead_counted_sql(),
         )
-
-    # ------------------------------------------------------------
-    # ACTIONS
-    # ------------------------------------------------------------
-
-    def action_open_lead(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "crm.lead",
-            "res_id": self.lead_id.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
