@@ -630,6 +630,8 @@ class CrmPaymentReminder(models.Model):
             done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(to_send) - done)
             if auto_commit:
+                # the batch's emails are queued and its items marked: a later timeout of the
+                # scheduler must not roll them back and send them again on the next run
                 self.env.cr.commit()  # pylint: disable=invalid-commit
                 self.env.invalidate_all()  # keep the worker's memory flat
         if to_send:
@@ -898,6 +900,7 @@ class CrmPaymentReminder(models.Model):
                 done=len(done), remaining=len(pending) - len(done) + remaining
             )
             if auto_commit:
+                # each letter rendered (about a second) is kept even if a later one times out
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         return done
 
