@@ -55,6 +55,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from generate_promotions import insert_promotions, promotion_orders, refresh_purchase_trends
 from generate_receivables import insert_receivables, receivable_customers
 
 from odoo.tools import SQL
@@ -331,6 +332,9 @@ TOUCHED_TABLES = [
     "crm_kb_article_product_rel",
     "crm_kb_article_product_category_rel",
     "crm_support_ticket",
+    "crm_customer_rfm",
+    "crm_customer_rfm_snapshot",
+    "crm_customer_rfm_product_category_rel",
 ]
 
 
@@ -425,7 +429,9 @@ class Generator:
         self._step("tickets", self._insert_tickets)
         self._step("articles' counters", self._update_kb_counters)
         self._step("contracts and open receivables", lambda: insert_receivables(self))
+        self._step("recent orders and marketing consent", lambda: insert_promotions(self))
         self._step("crm_extended stored computed fields", self._recompute_addon_fields)
+        self._step("purchase trends", lambda: refresh_purchase_trends(self))
         self._step("sequences", self._fix_sequences)
         self._step("analyze", self._analyze)
         self.env.invalidate_all(flush=False)
@@ -2077,7 +2083,9 @@ class Generator:
         """Next sales order and ticket get the numbers after the generated ones (S00001 ..
         Sxxxxx, TK/yyyy/00001 .. TK/yyyy/xxxxx)."""
         Sequence = self.env["ir.sequence"]
-        Sequence.search([("code", "=", "sale.order")]).write({"number_next": self.sizes.orders + 1})
+        Sequence.search([("code", "=", "sale.order")]).write(
+            {"number_next": self.sizes.orders + promotion_orders(self.scale) + 1}
+        )
         Sequence.search([("code", "=", "crm.support.ticket")]).write(
             {"number_next": self.sizes.tickets + 1}
         )

@@ -16,6 +16,7 @@
         "rating",
         "resource",
         "phone_validation",
+        "sale_loyalty",
     ],
     "data": [
         "security/crm_extended_groups.xml",
@@ -73,6 +74,19 @@
         "views/crm_lead_import_views.xml",
         "views/crm_sales_script_views.xml",
         "views/res_partner_verification_views.xml",
+        "security/crm_promotion_security.xml",
+        "data/crm_customer_rfm_data.xml",
+        "data/crm_promotion_data.xml",
+        "data/crm_promotion_mail_templates.xml",
+        "views/crm_promotion_menus.xml",
+        "views/crm_customer_rfm_views.xml",
+        "views/res_partner_rfm_views.xml",
+        "views/crm_promotion_plan_views.xml",
+        "views/crm_promotion_member_views.xml",
+        "wizards/crm_promotion_preview_views.xml",
+        "wizards/crm_promotion_followup_views.xml",
+        "views/sale_order_promotion_views.xml",
+        "report/crm_promotion_reports.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
@@ -89,6 +103,8 @@
         "demo/crm_lead_source_demo.xml",
         "demo/crm_sales_script_demo.xml",
         "demo/res_partner_verification_demo.xml",
+        "demo/crm_promotion_history_demo.xml",
+        "demo/crm_promotion_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -48,3 +48,12 @@ from . import res_partner_hobby
 from . import res_partner_important_date
 from . import res_partner_upcoming_date
 from . import res_partner_verification
+from . import crm_customer_rfm
+from . import crm_customer_rfm_snapshot
+from . import res_partner_rfm
+from . import crm_customer_segment
+from . import crm_promotion_plan
+from . import crm_promotion_member
+from . import crm_promotion_plan_delivery
+from . import loyalty_program
+from . import sale_order_promotion

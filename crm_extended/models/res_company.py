@@ -33,6 +33,37 @@ class ResCompany(models.Model):
         help="Minimum number of days between two payment reminders to the same customer.",
     )
 
+    crm_rfm_source = fields.Selection(
+        [("orders", "Confirmed Sales Orders"), ("invoices", "Posted Invoices")],
+        string="Purchase Trends Source",
+        default="orders",
+        required=True,
+        help="Purchases the customers' trends are computed from: confirmed sales orders "
+        "(less the credit notes of their invoices), or posted customer invoices less "
+        "credit notes.",
+    )
+    crm_rfm_lookback_months = fields.Integer(
+        string="Purchase Trends Look-back (months)",
+        default=24,
+        help="Purchases older than this many months are ignored by the purchase trends.",
+    )
+    crm_rfm_trend_days = fields.Integer(
+        string="Trend Period (days)",
+        default=90,
+        help="The trend compares the revenue of the last this-many days to the same number "
+        "of days before them.",
+    )
+
+    @api.constrains("crm_rfm_lookback_months", "crm_rfm_trend_days")
+    def _check_crm_rfm_settings(self):
+        for company in self:
+            if not 1 <= company.crm_rfm_lookback_months <= 120:
+                raise ValidationError(
+                    self.env._("The purchase trends look-back must be between 1 and 120 months.")
+                )
+            if company.crm_rfm_trend_days <= 0:
+                raise ValidationError(self.env._("The trend period must be at least one day."))
+
     @api.constrains(
         "crm_contract_renewal_days", "crm_contract_due_soon_days", "crm_payment_reminder_interval"
     )

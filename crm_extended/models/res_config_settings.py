@@ -49,6 +49,11 @@ class ResConfigSettings(models.TransientModel):
     crm_payment_reminder_interval = fields.Integer(
         related="company_id.crm_payment_reminder_interval", readonly=False
     )
+    crm_rfm_source = fields.Selection(related="company_id.crm_rfm_source", readonly=False)
+    crm_rfm_lookback_months = fields.Integer(
+        related="company_id.crm_rfm_lookback_months", readonly=False
+    )
+    crm_rfm_trend_days = fields.Integer(related="company_id.crm_rfm_trend_days", readonly=False)
 
     # ------------------------------------------------------------
     # CONSTRAINTS

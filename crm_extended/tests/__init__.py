@@ -28,3 +28,10 @@ from . import test_lead_import_ui
 from . import test_lead_email_source
 from . import test_partner_verification
 from . import test_sales_script
+from . import test_promotion_plan
+from . import test_promotion_security
+from . import test_promotion_ui
+from . import test_promotion_offer
+from . import test_promotion_delivery
+from . import test_customer_rfm
+from . import test_customer_rfm_security

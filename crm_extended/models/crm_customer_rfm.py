@@ -1,0 +1,668 @@
+import logging
+import threading
+from datetime import datetime, time, timedelta
+
+import pytz
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
+from odoo.tools.sql import create_index
+
+_logger = logging.getLogger(__name__)
+
+# memory for the refresh's aggregate and sorts (100k customers: a few tens of MB)
+REFRESH_WORK_MEM = "128MB"
+
+# The named segments, from the best customers to those already gone. Their keys are fixed:
+# promotion plans' audience rules and the partner search use them.
+SEGMENTS = [
+    ("champions", "Champions"),
+    ("loyal", "Loyal"),
+    ("potential_loyalist", "Potential Loyalist"),
+    ("new", "New Customers"),
+    ("promising", "Promising"),
+    ("need_attention", "Need Attention"),
+    ("about_to_sleep", "About to Sleep"),
+    ("at_risk", "At Risk"),
+    ("cant_lose", "Can't Lose Them"),
+    ("hibernating", "Hibernating"),
+    ("lost", "Lost"),
+]
+
+# segment of a customer from its recency score (r) and its frequency-monetary score (fm)
+SEGMENT_CASE = SQL(
+    """CASE
+        WHEN r_score <= 2 AND fm_score <= 2 THEN
+            CASE WHEN r_score = 1 AND fm_score = 1 THEN 'lost' ELSE 'hibernating' END
+        WHEN r_score <= 2 AND fm_score <= 4 THEN 'at_risk'
+        WHEN r_score <= 2 THEN 'cant_lose'
+        WHEN r_score = 3 AND fm_score <= 2 THEN 'about_to_sleep'
+        WHEN r_score = 3 AND fm_score = 3 THEN 'need_attention'
+        WHEN r_score <= 4 AND fm_score >= 4 THEN 'loyal'
+        WHEN r_score = 4 AND fm_score = 1 THEN 'promising'
+        WHEN fm_score <= 3 AND fm_score >= 2 THEN 'potential_loyalist'
+        WHEN fm_score = 1 THEN 'new'
+        ELSE 'champions'
+    END"""
+)
+
+
+class CrmCustomerRfm(models.Model):
+    """Purchase trends of a customer (commercial partner) in a company: recency, frequency
+    and monetary value of its purchases over the company's look-back window, their 1-5
+    scores among the company's customers and the named segment they give.
+
+    Rows are written only by :meth:`_refresh`, in SQL (daily job, or "Refresh" by a sales
+    manager); users read them. A customer without any purchase in the window has no row.
+    """
+
+    _name = "crm.customer.rfm"
+    _description = "Customer Purchase Trends"
+    _order = "monetary desc, id"
+    _rec_name = "partner_id"
+    _check_company_auto = True
+    # rows are written only by the refresh, in SQL: who and when add nothing to
+    # analysis_date, and their foreign keys would slow down the refresh of 100k rows
+    _log_access = False
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    # indexed by the unique (partner_id, company_id) constraint
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, ondelete="cascade"
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    # stored to group and filter the reports by salesperson; set by the refresh, kept up to
+    # date by the ORM when the customer's salesperson changes
+    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson", store=True)
+    analysis_date = fields.Date(readonly=True)
+    first_order_date = fields.Date(readonly=True)
+    last_order_date = fields.Date(readonly=True)
+    recency_days = fields.Integer(
+        string="Recency (days)",
+        readonly=True,
+        aggregator="avg",
+        help="Days from the last purchase to the analysis date.",
+    )
+    frequency = fields.Integer(
+        readonly=True,
+        help="Number of distinct confirmed orders (or posted invoices) in the look-back window.",
+    )
+    monetary = fields.Monetary(
+        string="Revenue",
+        readonly=True,
+        help="Untaxed revenue in the look-back window, in the company currency, credit notes "
+        "deducted.",
+    )
+    average_order_value = fields.Monetary(readonly=True, aggregator="avg")
+    mean_interval_days = fields.Float(
+        string="Days Between Orders",
+        readonly=True,
+        digits=(16, 1),
+        aggregator="avg",
+        help="Mean number of days between two orders; empty for a single order.",
+    )
+    next_order_date = fields.Date(
+        string="Expected Next Order",
+        readonly=True,
+        help="Last order date plus the mean number of days between orders.",
+    )
+    top_category_ids = fields.Many2many(
+        "product.category",
+        relation="crm_customer_rfm_product_category_rel",
+        column1="rfm_id",
+        column2="category_id",
+        string="Top Categories",
+        readonly=True,
+        help="The (at most three) product categories the customer spent most on.",
+    )
+    trend_percent = fields.Float(
+        string="Trend (%)",
+        readonly=True,
+        digits=(16, 1),
+        aggregator="avg",
+        help="Revenue of the last trend period compared to the period before it; empty when "
+        "the period before had no revenue.",
+    )
+    has_trend = fields.Boolean(
+        readonly=True, help="The period before the last one had revenue: the trend is known."
+    )
+    r_score = fields.Integer(readonly=True, aggregator="avg")
+    f_score = fields.Integer(readonly=True, aggregator="avg")
+    m_score = fields.Integer(readonly=True, aggregator="avg")
+    fm_score = fields.Integer(readonly=True, aggregator="avg")
+    segment = fields.Selection(SEGMENTS, readonly=True)
+    snapshot_count = fields.Integer(compute="_compute_snapshot_count")
+
+    _sql_constraints = [
+        (
+            "partner_company_uniq",
+            "UNIQUE(partner_id, company_id)",
+            "A customer has one line of purchase trends per company.",
+        ),
+    ]
+
+    def init(self):
+        # the refresh rewrites every row daily: room in the pages keeps the updates HOT
+        self.env.cr.execute(SQL("ALTER TABLE crm_customer_rfm SET (fillfactor = 70)"))
+        # the refresh scans a company's confirmed orders / posted customer documents of a
+        # date window
+        create_index(
+            self.env.cr,
+            "sale_order_crm_rfm_company_date_idx",
+            "sale_order",
+            ["company_id", "date_order"],
+            where="state = 'sale'",
+        )
+        create_index(
+            self.env.cr,
+            "account_move_crm_rfm_company_date_idx",
+            "account_move",
+            ["company_id", "invoice_date"],
+            where="move_type IN ('out_invoice', 'out_refund') AND state = 'posted'",
+        )
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    def _compute_snapshot_count(self):
+        counts = {
+            (partner.id, company.id): count
+            for partner, company, count in self.env["crm.customer.rfm.snapshot"]._read_group(
+                [
+                    ("partner_id", "in", self.partner_id.ids),
+                    ("company_id", "in", self.company_id.ids),
+                ],
+                ["partner_id", "company_id"],
+                ["__count"],
+            )
+        }
+        for rfm in self:
+            rfm.snapshot_count = counts.get((rfm.partner_id.id, rfm.company_id.id), 0)
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_refresh(self):
+        """Refresh the purchase trends of the user's selected companies now (sales
+        managers only)."""
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(
+                self.env._("Only sales administrators can refresh the purchase trends.")
+            )
+        count = self.sudo()._refresh(self.env.companies)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Purchase trends refreshed: %(count)s customers.", count=count
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_open_snapshots(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_extended.crm_customer_rfm_snapshot_action"
+        )
+        action["domain"] = [
+            ("partner_id", "=", self.partner_id.id),
+            ("company_id", "=", self.company_id.id),
+        ]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------
+    # THE REFRESH
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_refresh(self):
+        """Daily job: refresh every company's purchase trends."""
+        return self._refresh()
+
+    @api.model
+    def _refresh(self, companies=None, analysis_date=None):
+        """Recompute the purchase trends of ``companies`` (all active companies when None)
+        at ``analysis_date`` (today by default), set-based, a fixed number of queries per
+        company whatever its number of customers.
+
+        For each company: one upsert of every customer with a purchase in the window (and
+        deletion of the rows of the others), the top categories rebuilt, and the day's
+        snapshot rows replaced — running it twice gives the same rows. Under the scheduler
+        each company is committed on its own.
+
+        :return: number of rows (customers) refreshed
+        """
+        analysis_date = analysis_date or fields.Date.context_today(self)
+        if companies is None:
+            companies = self.env["res.company"].sudo().search([("active", "=", True)])
+        auto_commit = self._auto_commit()
+        for model in ("sale.order", "sale.order.line", "account.move", "account.move.line"):
+            self.env[model].flush_model()
+        self.env["product.product"].flush_model(["product_tmpl_id"])
+        self.env["product.template"].flush_model(["categ_id"])
+        self.env["res.company"].flush_model()
+        self.env["res.partner"].flush_model(["user_id", "tz"])
+        self.flush_model()
+        self.env["crm.customer.rfm.snapshot"].flush_model()
+        total = 0
+        for done, company in enumerate(companies.sudo(), start=1):
+            total += self._refresh_company(company, analysis_date)
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(companies) - done)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.invalidate_model()
+        self.env["crm.customer.rfm.snapshot"].invalidate_model()
+        self.env["res.partner"].invalidate_model(["rfm_id", "rfm_segment"])
+        return total
+
+    @api.model
+    def _auto_commit(self):
+        """Commit after each company only when the scheduler runs the job (not in tests,
+        not when a manager clicks "Refresh")."""
+        return bool(self.env.context.get("ir_cron_progress_id")) and not getattr(
+            threading.current_thread(), "testing", False
+        )
+
+    @api.model
+    def _get_refresh_window(self, company, analysis_date):
+        """The dates a refresh of ``company`` looks at: ``(window_start, scan_start,
+        trend_days)``. Purchases of [window_start, analysis_date] make R, F and M; those of
+        [scan_start, analysis_date] (scan_start ≤ window_start) make the trend, which
+        compares the last ``trend_days`` to the ``trend_days`` before."""
+        trend_days = company.crm_rfm_trend_days or 90
+        window_start = analysis_date - relativedelta(months=company.crm_rfm_lookback_months or 24)
+        scan_start = min(window_start, analysis_date - timedelta(days=2 * trend_days - 1))
+        return window_start, scan_start, trend_days
+
+    @api.model
+    def _get_refresh_tz(self, company):
+        """Timezone of the days orders are dated in: the company's address's (orders are
+        stored in UTC); invoices carry their date already."""
+        if company.crm_rfm_source == "invoices":
+            return "UTC"
+        return company.partner_id.tz or "UTC"
+
+    @api.model
+    def _get_refresh_bounds(self, company, analysis_date):
+        """The first instants of the window, of the scanned days and of both trend
+        periods, and the instant after the analysis date: UTC timestamps of the starts of
+        those days in :meth:`_get_refresh_tz`."""
+        window_start, scan_start, trend_days = self._get_refresh_window(company, analysis_date)
+        tz = pytz.timezone(self._get_refresh_tz(company))
+
+        def start_of(day):
+            local = tz.localize(datetime.combine(day, time.min))
+            return local.astimezone(pytz.utc).replace(tzinfo=None)
+
+        return {
+            "window_from": start_of(window_start),
+            "scan_from": start_of(scan_start),
+            "trend_from": start_of(analysis_date - timedelta(days=trend_days - 1)),
+            "previous_from": start_of(analysis_date - timedelta(days=2 * trend_days - 1)),
+            "end": start_of(analysis_date + timedelta(days=1)),
+        }
+
+    @api.model
+    def _get_events_sql(self, company, analysis_date):
+        """SQL of the purchases of ``company``'s customers: rows ``(partner_id, event_at,
+        order_id, amount, in_window)``, one per order / invoice (``order_id`` set) or credit
+        note (``order_id`` NULL, negative amount), amounts untaxed in the company currency,
+        ``event_at`` a UTC timestamp (for a date: its start in :meth:`_get_refresh_tz`).
+
+        - ``orders`` source: confirmed orders, revenue = untaxed amount converted at the
+          order's rate and rounded to the company currency; dated on their order date in the
+          timezone of the company's address (UTC when none); minus posted credit notes of
+          their invoices (product lines linked to the orders' lines), dated on their
+          invoice date. A credit note counts in the window only if both it and its order do.
+        - ``invoices`` source: posted customer invoices and credit notes on their invoice
+          date, their untaxed signed amount.
+        """
+        window_start, scan_start, __ = self._get_refresh_window(company, analysis_date)
+        bounds = self._get_refresh_bounds(company, analysis_date)
+        if company.crm_rfm_source == "invoices":
+            return SQL(
+                """
+                SELECT am.commercial_partner_id AS partner_id,
+                       am.invoice_date::timestamp AS event_at,
+                       CASE WHEN am.move_type = 'out_invoice' THEN am.id END AS order_id,
+                       am.amount_untaxed_signed AS amount,
+                       am.invoice_date >= %(window_start)s AS in_window
+                  FROM account_move am
+                 WHERE am.company_id = %(company_id)s
+                   AND am.move_type IN ('out_invoice', 'out_refund')
+                   AND am.state = 'posted'
+                   AND am.invoice_date BETWEEN %(scan_start)s AND %(analysis_date)s
+                   AND am.commercial_partner_id IS NOT NULL
+                """,
+                company_id=company.id,
+                window_start=window_start,
+                scan_start=scan_start,
+                analysis_date=analysis_date,
+            )
+        return SQL(
+            """
+            SELECT so.commercial_partner_id AS partner_id,
+                   so.date_order AS event_at,
+                   so.id AS order_id,
+                   CASE WHEN so.currency_rate = 1 THEN so.amount_untaxed
+                        ELSE ROUND(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1),
+                                   %(digits)s)
+                   END AS amount,
+                   so.date_order >= %(window_from)s AS in_window
+              FROM sale_order so
+             WHERE so.company_id = %(company_id)s
+               AND so.state = 'sale'
+               AND so.date_order >= %(scan_from)s
+               AND so.date_order < %(end)s
+               AND so.commercial_partner_id IS NOT NULL
+            UNION ALL
+            SELECT so.commercial_partner_id,
+                   am.invoice_date::timestamp AT TIME ZONE %(tz)s AT TIME ZONE 'UTC',
+                   NULL,
+                   -SUM(aml.balance),
+                   am.invoice_date >= %(window_start)s AND so.date_order >= %(window_from)s
+              FROM account_move am
+              JOIN account_move_line aml
+                ON aml.move_id = am.id
+               AND aml.display_type = 'product'
+              JOIN LATERAL (
+                    SELECT MIN(sol.order_id) AS order_id
+                      FROM sale_order_line_invoice_rel rel
+                      JOIN sale_order_line sol ON sol.id = rel.order_line_id
+                     WHERE rel.invoice_line_id = aml.id
+                   ) link ON TRUE
+              JOIN sale_order so ON so.id = link.order_id
+             WHERE am.company_id = %(company_id)s
+               AND am.move_type = 'out_refund'
+               AND am.state = 'posted'
+               AND am.invoice_date BETWEEN %(scan_start)s AND %(analysis_date)s
+               AND so.company_id = %(company_id)s
+               AND so.state = 'sale'
+               AND so.date_order >= %(scan_from)s
+               AND so.date_order < %(end)s
+               AND so.commercial_partner_id IS NOT NULL
+             GROUP BY so.commercial_partner_id, am.id, so.date_order
+            """,
+            tz=self._get_refresh_tz(company),
+            digits=company.currency_id.decimal_places,
+            company_id=company.id,
+            window_start=window_start,
+            scan_start=scan_start,
+            analysis_date=analysis_date,
+            **bounds,
+        )
+
+    @api.model
+    def _get_category_lines_sql(self, company, analysis_date):
+        """SQL of ``(partner_id, category_id, amount)``: the revenue of the window's
+        purchases per customer and product category, as :meth:`_get_events_sql` counts it."""
+        window_start = self._get_refresh_window(company, analysis_date)[0]
+        if company.crm_rfm_source == "invoices":
+            return SQL(
+                """
+                SELECT am.commercial_partner_id AS partner_id,
+                       pt.categ_id AS category_id,
+                       -SUM(aml.balance) AS amount
+                  FROM account_move am
+                  JOIN account_move_line aml
+                    ON aml.move_id = am.id
+                   AND aml.display_type = 'product'
+                  JOIN product_product pp ON pp.id = aml.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                 WHERE am.company_id = %(company_id)s
+                   AND am.move_type IN ('out_invoice', 'out_refund')
+                   AND am.state = 'posted'
+                   AND am.invoice_date BETWEEN %(window_start)s AND %(analysis_date)s
+                   AND am.commercial_partner_id IS NOT NULL
+                 GROUP BY am.commercial_partner_id, pt.categ_id
+                """,
+                company_id=company.id,
+                window_start=window_start,
+                analysis_date=analysis_date,
+            )
+        bounds = self._get_refresh_bounds(company, analysis_date)
+        return SQL(
+            """
+            SELECT so.commercial_partner_id AS partner_id,
+                   pt.categ_id AS category_id,
+                   SUM(sol.price_subtotal / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS amount
+              FROM sale_order so
+              JOIN sale_order_line sol ON sol.order_id = so.id AND sol.display_type IS NULL
+              JOIN product_product pp ON pp.id = sol.product_id
+              JOIN product_template pt ON pt.id = pp.product_tmpl_id
+             WHERE so.company_id = %(company_id)s
+               AND so.state = 'sale'
+               AND so.date_order >= %(window_from)s
+               AND so.date_order < %(end)s
+               AND so.commercial_partner_id IS NOT NULL
+             GROUP BY so.commercial_partner_id, pt.categ_id
+            """,
+            company_id=company.id,
+            window_from=bounds["window_from"],
+            end=bounds["end"],
+        )
+
+    @api.model
+    def _refresh_company(self, company, analysis_date):
+        """Refresh the rows of one company (see :meth:`_refresh`); returns their number.
+
+        Only what changed is written (rows whose figures moved, top categories that
+        changed): a daily refresh rewrites the recency of every customer but few of the
+        rest, and each row written costs its foreign-key checks.
+        """
+        cr = self.env.cr
+        bounds = self._get_refresh_bounds(company, analysis_date)
+        # the customers' aggregate and its sorts stay in memory instead of spilling to disk
+        cr.execute(SQL("SET LOCAL work_mem = %s", REFRESH_WORK_MEM))
+        # 1. customers' figures, scores and segment: upserted, the others' rows deleted
+        cr.execute(
+            SQL(
+                """
+            WITH events AS (%(events)s),
+            agg AS (
+                SELECT partner_id,
+                       (MIN(event_at) FILTER (WHERE order_id IS NOT NULL AND in_window)
+                           AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS first_order_date,
+                       (MAX(event_at) FILTER (WHERE order_id IS NOT NULL AND in_window)
+                           AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS last_order_date,
+                       COUNT(order_id) FILTER (WHERE in_window) AS frequency,
+                       COALESCE(SUM(amount) FILTER (WHERE in_window), 0) AS monetary,
+                       COALESCE(SUM(amount) FILTER (
+                           WHERE event_at >= %(trend_from)s), 0) AS revenue_last,
+                       COALESCE(SUM(amount) FILTER (
+                           WHERE event_at >= %(previous_from)s
+                             AND event_at < %(trend_from)s), 0) AS revenue_previous
+                  FROM events
+                 GROUP BY partner_id
+                HAVING COUNT(order_id) FILTER (WHERE in_window) > 0
+            ),
+            measured AS (
+                SELECT agg.*, %(analysis_date)s::date - last_order_date AS recency_days
+                  FROM agg
+            ),
+            scored AS (
+                SELECT measured.*,
+                       LEAST(5, 1 + FLOOR(PERCENT_RANK() OVER (
+                           ORDER BY recency_days DESC) * 5))::int AS r_score,
+                       LEAST(5, 1 + FLOOR(PERCENT_RANK() OVER (
+                           ORDER BY frequency) * 5))::int AS f_score,
+                       LEAST(5, 1 + FLOOR(PERCENT_RANK() OVER (
+                           ORDER BY monetary) * 5))::int AS m_score
+                  FROM measured
+            ),
+            segmented AS (
+                SELECT scored.*, CEIL((f_score + m_score) / 2.0)::int AS fm_score
+                  FROM scored
+            ),
+            upserted AS (
+                INSERT INTO crm_customer_rfm (
+                    partner_id, company_id, analysis_date, first_order_date, last_order_date,
+                    recency_days, frequency, monetary, average_order_value,
+                    mean_interval_days, next_order_date, trend_percent, has_trend,
+                    r_score, f_score, m_score, fm_score, segment, user_id
+                )
+                SELECT partner_id, %(company_id)s, %(analysis_date)s, first_order_date,
+                       last_order_date, recency_days, frequency, monetary,
+                       ROUND(monetary / frequency, %(digits)s),
+                       CASE WHEN frequency > 1 THEN
+                           (last_order_date - first_order_date)::numeric / (frequency - 1)
+                       END,
+                       CASE WHEN frequency > 1 THEN
+                           last_order_date + ROUND(
+                               (last_order_date - first_order_date)::numeric / (frequency - 1)
+                           )::int
+                       END,
+                       CASE WHEN revenue_previous > 0 THEN
+                           (revenue_last - revenue_previous) * 100.0 / revenue_previous
+                       END,
+                       revenue_previous > 0,
+                       r_score, f_score, m_score, fm_score, %(segment)s, partner.user_id
+                  FROM segmented
+                  JOIN res_partner partner ON partner.id = segmented.partner_id
+                ON CONFLICT (partner_id, company_id) DO UPDATE SET
+                    analysis_date = EXCLUDED.analysis_date,
+                    first_order_date = EXCLUDED.first_order_date,
+                    last_order_date = EXCLUDED.last_order_date,
+                    recency_days = EXCLUDED.recency_days,
+                    frequency = EXCLUDED.frequency,
+                    monetary = EXCLUDED.monetary,
+                    average_order_value = EXCLUDED.average_order_value,
+                    mean_interval_days = EXCLUDED.mean_interval_days,
+                    next_order_date = EXCLUDED.next_order_date,
+                    trend_percent = EXCLUDED.trend_percent,
+                    has_trend = EXCLUDED.has_trend,
+                    r_score = EXCLUDED.r_score,
+                    f_score = EXCLUDED.f_score,
+                    m_score = EXCLUDED.m_score,
+                    fm_score = EXCLUDED.fm_score,
+                    segment = EXCLUDED.segment,
+                    user_id = EXCLUDED.user_id
+                 -- a second run the same day finds most rows as they are: leave them
+                 WHERE (crm_customer_rfm.analysis_date, crm_customer_rfm.first_order_date,
+                        crm_customer_rfm.last_order_date, crm_customer_rfm.recency_days,
+                        crm_customer_rfm.frequency, crm_customer_rfm.monetary,
+                        crm_customer_rfm.average_order_value,
+                        crm_customer_rfm.mean_interval_days,
+                        crm_customer_rfm.next_order_date, crm_customer_rfm.trend_percent,
+                        crm_customer_rfm.has_trend, crm_customer_rfm.r_score,
+                        crm_customer_rfm.f_score, crm_customer_rfm.m_score,
+                        crm_customer_rfm.fm_score, crm_customer_rfm.segment,
+                        crm_customer_rfm.user_id)
+                       IS DISTINCT FROM
+                       (EXCLUDED.analysis_date, EXCLUDED.first_order_date,
+                        EXCLUDED.last_order_date, EXCLUDED.recency_days,
+                        EXCLUDED.frequency, EXCLUDED.monetary, EXCLUDED.average_order_value,
+                        EXCLUDED.mean_interval_days, EXCLUDED.next_order_date,
+                        EXCLUDED.trend_percent, EXCLUDED.has_trend, EXCLUDED.r_score,
+                        EXCLUDED.f_score, EXCLUDED.m_score, EXCLUDED.fm_score,
+                        EXCLUDED.segment, EXCLUDED.user_id)
+            )
+            DELETE FROM crm_customer_rfm rfm
+             WHERE rfm.company_id = %(company_id)s
+               AND NOT EXISTS (
+                    SELECT 1 FROM segmented WHERE segmented.partner_id = rfm.partner_id
+               )
+            """,
+                events=self._get_events_sql(company, analysis_date),
+                tz=self._get_refresh_tz(company),
+                trend_from=bounds["trend_from"],
+                previous_from=bounds["previous_from"],
+                analysis_date=analysis_date,
+                company_id=company.id,
+                digits=company.currency_id.decimal_places,
+                segment=SEGMENT_CASE,
+            )
+        )
+        # 2. top categories: the three the customer spent most on; only the changes are
+        # written (rows of deleted customers went with them)
+        cr.execute(
+            SQL(
+                """
+            WITH ranked AS (
+                SELECT rfm_id, category_id
+                  FROM (
+                        SELECT rfm.id AS rfm_id,
+                               lines.category_id,
+                               ROW_NUMBER() OVER (
+                                   PARTITION BY rfm.id
+                                   ORDER BY lines.amount DESC, lines.category_id
+                               ) AS position
+                          FROM (%(lines)s) lines
+                          JOIN crm_customer_rfm rfm
+                            ON rfm.partner_id = lines.partner_id
+                           AND rfm.company_id = %(company_id)s
+                         WHERE lines.amount > 0
+                       ) positions
+                 WHERE position <= 3
+            ),
+            removed AS (
+                DELETE FROM crm_customer_rfm_product_category_rel rel
+                 USING crm_customer_rfm rfm
+                 WHERE rfm.id = rel.rfm_id
+                   AND rfm.company_id = %(company_id)s
+                   AND NOT EXISTS (
+                        SELECT 1
+                          FROM ranked
+                         WHERE ranked.rfm_id = rel.rfm_id
+                           AND ranked.category_id = rel.category_id
+                   )
+            )
+            INSERT INTO crm_customer_rfm_product_category_rel (rfm_id, category_id)
+            SELECT rfm_id, category_id
+              FROM ranked
+             WHERE NOT EXISTS (
+                    SELECT 1
+                      FROM crm_customer_rfm_product_category_rel rel
+                     WHERE rel.rfm_id = ranked.rfm_id
+                       AND rel.category_id = ranked.category_id
+             )
+            """,
+                lines=self._get_category_lines_sql(company, analysis_date),
+                company_id=company.id,
+            )
+        )
+        # 3. the day's snapshot, replaced when the job runs again the same day
+        cr.execute(
+            SQL(
+                """
+            DELETE FROM crm_customer_rfm_snapshot
+             WHERE company_id = %(company_id)s
+               AND refresh_date = %(analysis_date)s
+            """,
+                company_id=company.id,
+                analysis_date=analysis_date,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+            INSERT INTO crm_customer_rfm_snapshot (
+                refresh_date, partner_id, company_id, segment, r_score, f_score, m_score,
+                fm_score, frequency, monetary
+            )
+            SELECT %(analysis_date)s, partner_id, company_id, segment, r_score, f_score,
+                   m_score, fm_score, frequency, monetary
+              FROM crm_customer_rfm
+             WHERE company_id = %(company_id)s
+            """,
+                company_id=company.id,
+                analysis_date=analysis_date,
+            )
+        )
+        count = cr.rowcount
+        _logger.info("Purchase trends of company %s refreshed: %s customers", company.id, count)
+        return count

@@ -1,0 +1,42 @@
+from odoo import fields, models
+
+# the purchase-trend segments (keys of crm.customer.rfm's segment), best customers first
+SEGMENT_SELECTION = [
+    ("champions", "Champions"),
+    ("loyal", "Loyal"),
+    ("potential_loyalist", "Potential Loyalist"),
+    ("new", "New Customers"),
+    ("promising", "Promising"),
+    ("need_attention", "Need Attention"),
+    ("about_to_sleep", "About to Sleep"),
+    ("at_risk", "At Risk"),
+    ("cant_lose", "Can't Lose Them"),
+    ("hibernating", "Hibernating"),
+    ("lost", "Lost"),
+]
+
+
+class CrmCustomerSegment(models.Model):
+    """A purchase-trend segment (``crm.customer.rfm.segment`` keys), as a record so promotion
+    plans can pick segments with tags. The records come with the module, one per key; only
+    their name, sequence and description are meant to be edited.
+    """
+
+    _name = "crm.customer.segment"
+    _description = "Customer Segment"
+    _order = "sequence, id"
+
+    key = fields.Char(
+        required=True,
+        readonly=True,
+        help="The segment key of the purchase trends (champions, loyal, ...).",
+    )
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    description = fields.Text(translate=True)
+    color = fields.Integer()
+    active = fields.Boolean(default=True)
+
+    _sql_constraints = [
+        ("key_unique", "UNIQUE(key)", "Each purchase-trend segment exists only once."),
+    ]
