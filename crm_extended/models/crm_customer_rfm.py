@@ -6,7 +6,8 @@ import pytz
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
+from odoo.osv.expression import AND, OR
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
@@ -63,8 +64,8 @@ class CrmCustomerRfm(models.Model):
     _order = "monetary desc, id"
     _rec_name = "partner_id"
     _check_company_auto = True
-    # rows are written only by the refresh, in SQL: who and when add nothing to
-    # analysis_date, and their foreign keys would slow down the refresh of 100k rows
+    # rows are written only by the refresh, in SQL: who and when add nothing to the
+    # company's analysis date, and their foreign keys would slow down the refresh
     _log_access = False
 
     # ------------------------------------------------------------
@@ -82,13 +83,14 @@ class CrmCustomerRfm(models.Model):
     # stored to group and filter the reports by salesperson; set by the refresh, kept up to
     # date by the ORM when the customer's salesperson changes
     user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson", store=True)
-    analysis_date = fields.Date(readonly=True)
+    analysis_date = fields.Date(related="company_id.crm_rfm_analysis_date")
     first_order_date = fields.Date(readonly=True)
     last_order_date = fields.Date(readonly=True)
+    # not stored: it would change daily on every row; sort on last_order_date instead
     recency_days = fields.Integer(
         string="Recency (days)",
-        readonly=True,
-        aggregator="avg",
+        compute="_compute_recency_days",
+        search="_search_recency_days",
         help="Days from the last purchase to the analysis date.",
     )
     frequency = fields.Integer(
@@ -150,7 +152,8 @@ class CrmCustomerRfm(models.Model):
     ]
 
     def init(self):
-        # the refresh rewrites every row daily: room in the pages keeps the updates HOT
+        # the refresh rewrites the rows whose figures moved: room in the pages keeps the
+        # updates HOT
         self.env.cr.execute(SQL("ALTER TABLE crm_customer_rfm SET (fillfactor = 70)"))
         # the refresh scans a company's confirmed orders / posted customer documents of a
         # date window
@@ -172,6 +175,41 @@ class CrmCustomerRfm(models.Model):
     # ------------------------------------------------------------
     # COMPUTES
     # ------------------------------------------------------------
+
+    @api.depends("last_order_date", "company_id.crm_rfm_analysis_date")
+    def _compute_recency_days(self):
+        for rfm in self:
+            analysis_date = rfm.company_id.crm_rfm_analysis_date
+            rfm.recency_days = (
+                (analysis_date - rfm.last_order_date).days
+                if analysis_date and rfm.last_order_date
+                else 0
+            )
+
+    def _search_recency_days(self, operator, value):
+        """Rows by recency: per company, a condition on the last order date (the recency
+        counts from the company's analysis date)."""
+        flipped = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+        if operator not in flipped or not isinstance(value, int) or isinstance(value, bool):
+            raise UserError(self.env._("Search the recency with a number of days."))
+        companies = self.env["res.company"].sudo().search([("crm_rfm_analysis_date", "!=", False)])
+        return OR(
+            [
+                AND(
+                    [
+                        [("company_id", "=", company.id)],
+                        [
+                            (
+                                "last_order_date",
+                                flipped[operator],
+                                company.crm_rfm_analysis_date - timedelta(days=value),
+                            )
+                        ],
+                    ]
+                )
+                for company in companies
+            ]
+        )
 
     def _compute_snapshot_count(self):
         counts = {
@@ -199,7 +237,8 @@ class CrmCustomerRfm(models.Model):
             raise AccessError(
                 self.env._("Only sales administrators can refresh the purchase trends.")
             )
-        count = self.sudo()._refresh(self.env.companies)
+        # a manager asking for it also gets the top categories of every customer rebuilt
+        count = self.sudo()._refresh(self.env.companies, full=True)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -234,17 +273,24 @@ class CrmCustomerRfm(models.Model):
         return self._refresh()
 
     @api.model
-    def _refresh(self, companies=None, analysis_date=None):
+    def _refresh(self, companies=None, analysis_date=None, full=False):
         """Recompute the purchase trends of ``companies`` (all active companies when None)
         at ``analysis_date`` (today by default), set-based, a fixed number of queries per
         company whatever its number of customers.
 
-        For each company: one upsert of every customer with a purchase in the window (and
-        deletion of the rows of the others), the top categories rebuilt, and the day's
-        snapshot rows replaced — running it twice gives the same rows. Under the scheduler
-        each company is committed on its own.
+        Every customer's figures, scores and segment are recomputed from all the purchases
+        of the window, but only what changed is written: the rows whose values moved (new
+        customers inserted, those without purchases in the window any more deleted), the
+        top categories of the customers whose purchases changed (of all customers with
+        ``full``, or when the company's settings changed since the last refresh), and a
+        snapshot row (:class:`crm.customer.rfm.snapshot`) per customer who appeared,
+        changed segment or scores, or left. The analysis date is stored once, on the
+        company. Running it twice writes nothing the second time. Under the scheduler each
+        company is committed on its own.
 
-        :return: number of rows (customers) refreshed
+        :param full: recompute the top categories of every customer (the "Refresh" button
+            does; needed after product categories were changed)
+        :return: number of rows (customers) of the companies
         """
         analysis_date = analysis_date or fields.Date.context_today(self)
         if companies is None:
@@ -260,12 +306,13 @@ class CrmCustomerRfm(models.Model):
         self.env["crm.customer.rfm.snapshot"].flush_model()
         total = 0
         for done, company in enumerate(companies.sudo(), start=1):
-            total += self._refresh_company(company, analysis_date)
+            total += self._refresh_company(company, analysis_date, full=full)
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(companies) - done)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         self.invalidate_model()
         self.env["crm.customer.rfm.snapshot"].invalidate_model()
+        self.env["res.company"].invalidate_model(["crm_rfm_analysis_date", "crm_rfm_full_refresh"])
         self.env["res.partner"].invalidate_model(["rfm_id", "rfm_segment"])
         return total
 
@@ -407,9 +454,10 @@ class CrmCustomerRfm(models.Model):
         )
 
     @api.model
-    def _get_category_lines_sql(self, company, analysis_date):
+    def _get_category_lines_sql(self, company, analysis_date, partner_ids=None):
         """SQL of ``(partner_id, category_id, amount)``: the revenue of the window's
-        purchases per customer and product category, as :meth:`_get_events_sql` counts it."""
+        purchases per customer and product category, as :meth:`_get_events_sql` counts it;
+        of the customers ``partner_ids`` only when given (a list of ids)."""
         window_start = self._get_refresh_window(company, analysis_date)[0]
         if company.crm_rfm_source == "invoices":
             return SQL(
@@ -428,11 +476,15 @@ class CrmCustomerRfm(models.Model):
                    AND am.state = 'posted'
                    AND am.invoice_date BETWEEN %(window_start)s AND %(analysis_date)s
                    AND am.commercial_partner_id IS NOT NULL
+                   AND %(partners)s
                  GROUP BY am.commercial_partner_id, pt.categ_id
                 """,
                 company_id=company.id,
                 window_start=window_start,
                 analysis_date=analysis_date,
+                partners=SQL("TRUE")
+                if partner_ids is None
+                else SQL("am.commercial_partner_id = ANY(%s)", list(partner_ids)),
             )
         bounds = self._get_refresh_bounds(company, analysis_date)
         return SQL(
@@ -449,29 +501,44 @@ class CrmCustomerRfm(models.Model):
                AND so.date_order >= %(window_from)s
                AND so.date_order < %(end)s
                AND so.commercial_partner_id IS NOT NULL
+               AND %(partners)s
              GROUP BY so.commercial_partner_id, pt.categ_id
             """,
             company_id=company.id,
             window_from=bounds["window_from"],
             end=bounds["end"],
+            partners=SQL("TRUE")
+            if partner_ids is None
+            else SQL("so.commercial_partner_id = ANY(%s)", list(partner_ids)),
         )
 
     @api.model
-    def _refresh_company(self, company, analysis_date):
+    def _refresh_company(self, company, analysis_date, full=False):
         """Refresh the rows of one company (see :meth:`_refresh`); returns their number.
 
-        Only what changed is written (rows whose figures moved, top categories that
-        changed): a daily refresh rewrites the recency of every customer but few of the
-        rest, and each row written costs its foreign-key checks.
+        One statement recomputes every customer and compares the result with the rows:
+        only rows that differ are upserted, rows of customers gone are deleted, and the
+        changes of segment or scores are logged as snapshots. A second one rebuilds the
+        top categories of the customers whose purchases changed (all with ``full``).
         """
         cr = self.env.cr
         bounds = self._get_refresh_bounds(company, analysis_date)
+        full = full or company.crm_rfm_full_refresh
         # the customers' aggregate and its sorts stay in memory instead of spilling to disk
         cr.execute(SQL("SET LOCAL work_mem = %s", REFRESH_WORK_MEM))
-        # 1. customers' figures, scores and segment: upserted, the others' rows deleted
+        # compiling the plans of these one-off queries costs more than it saves
+        cr.execute(SQL("SET LOCAL jit = off"))
+        row_columns = SQL(
+            """first_order_date, last_order_date, frequency, monetary, average_order_value,
+               mean_interval_days, next_order_date, trend_percent, has_trend, r_score,
+               f_score, m_score, fm_score, segment"""
+        )
+        # 1. every customer's figures, scores and segment, in a temporary table: its size
+        # is known to the planner (the aggregate's estimate is not) for the joins below
         cr.execute(
             SQL(
                 """
+            CREATE TEMPORARY TABLE crm_customer_rfm_refresh ON COMMIT DROP AS
             WITH events AS (%(events)s),
             agg AS (
                 SELECT partner_id,
@@ -490,54 +557,100 @@ class CrmCustomerRfm(models.Model):
                  GROUP BY partner_id
                 HAVING COUNT(order_id) FILTER (WHERE in_window) > 0
             ),
-            measured AS (
-                SELECT agg.*, %(analysis_date)s::date - last_order_date AS recency_days
-                  FROM agg
-            ),
             scored AS (
-                SELECT measured.*,
+                -- the most recent last order scores best: the same ranks as the recency
+                SELECT agg.*,
                        LEAST(5, 1 + FLOOR(PERCENT_RANK() OVER (
-                           ORDER BY recency_days DESC) * 5))::int AS r_score,
+                           ORDER BY last_order_date) * 5))::int AS r_score,
                        LEAST(5, 1 + FLOOR(PERCENT_RANK() OVER (
                            ORDER BY frequency) * 5))::int AS f_score,
                        LEAST(5, 1 + FLOOR(PERCENT_RANK() OVER (
                            ORDER BY monetary) * 5))::int AS m_score
-                  FROM measured
+                  FROM agg
             ),
             segmented AS (
                 SELECT scored.*, CEIL((f_score + m_score) / 2.0)::int AS fm_score
                   FROM scored
+            )
+            SELECT partner_id, first_order_date, last_order_date, frequency, monetary,
+                   ROUND(monetary / frequency, %(digits)s) AS average_order_value,
+                   CASE WHEN frequency > 1 THEN
+                       (last_order_date - first_order_date)::numeric / (frequency - 1)
+                   END AS mean_interval_days,
+                   CASE WHEN frequency > 1 THEN
+                       last_order_date + ROUND(
+                           (last_order_date - first_order_date)::numeric / (frequency - 1)
+                       )::int
+                   END AS next_order_date,
+                   CASE WHEN revenue_previous > 0 THEN
+                       (revenue_last - revenue_previous) * 100.0 / revenue_previous
+                   END AS trend_percent,
+                   revenue_previous > 0 AS has_trend,
+                   r_score, f_score, m_score, fm_score, %(segment)s AS segment
+              FROM segmented
+            """,
+                events=self._get_events_sql(company, analysis_date),
+                tz=self._get_refresh_tz(company),
+                trend_from=bounds["trend_from"],
+                previous_from=bounds["previous_from"],
+                digits=company.currency_id.decimal_places,
+                segment=SEGMENT_CASE,
+            )
+        )
+        count = cr.rowcount
+        # 2. the rows that differ upserted (the salesperson of a row is kept up to date by
+        # the ORM: it is set on insert only), those of customers gone deleted, changes
+        # logged
+        cr.execute(
+            SQL(
+                """
+            WITH diff AS (
+                -- computed figures against the rows as they were before this statement
+                -- (its writes are not seen): new, changed and gone customers
+                SELECT computed.*,
+                       rfm.id AS rfm_id,
+                       rfm.partner_id AS rfm_partner_id,
+                       rfm.segment AS previous_segment,
+                       rfm.id IS NULL
+                       OR (rfm.first_order_date, rfm.last_order_date, rfm.frequency,
+                           rfm.monetary)
+                          IS DISTINCT FROM
+                          (computed.first_order_date, computed.last_order_date,
+                           computed.frequency, computed.monetary) AS purchases_changed,
+                       (rfm.segment, rfm.r_score, rfm.f_score, rfm.m_score, rfm.fm_score)
+                       IS DISTINCT FROM
+                       (computed.segment, computed.r_score, computed.f_score,
+                        computed.m_score, computed.fm_score) AS scores_changed
+                  FROM crm_customer_rfm_refresh computed
+                  FULL JOIN (
+                        SELECT * FROM crm_customer_rfm WHERE company_id = %(company_id)s
+                       ) rfm
+                    ON rfm.partner_id = computed.partner_id
+                 WHERE rfm.id IS NULL
+                    OR computed.partner_id IS NULL
+                    OR (rfm.first_order_date, rfm.last_order_date, rfm.frequency,
+                        rfm.monetary, rfm.average_order_value, rfm.mean_interval_days,
+                        rfm.next_order_date, rfm.trend_percent, rfm.has_trend, rfm.r_score,
+                        rfm.f_score, rfm.m_score, rfm.fm_score, rfm.segment)
+                       IS DISTINCT FROM
+                       (computed.first_order_date, computed.last_order_date,
+                        computed.frequency, computed.monetary, computed.average_order_value,
+                        computed.mean_interval_days, computed.next_order_date,
+                        computed.trend_percent, computed.has_trend, computed.r_score,
+                        computed.f_score, computed.m_score, computed.fm_score,
+                        computed.segment)
+            ),
+            changed AS (
+                SELECT * FROM diff WHERE partner_id IS NOT NULL
             ),
             upserted AS (
-                INSERT INTO crm_customer_rfm (
-                    partner_id, company_id, analysis_date, first_order_date, last_order_date,
-                    recency_days, frequency, monetary, average_order_value,
-                    mean_interval_days, next_order_date, trend_percent, has_trend,
-                    r_score, f_score, m_score, fm_score, segment, user_id
-                )
-                SELECT partner_id, %(company_id)s, %(analysis_date)s, first_order_date,
-                       last_order_date, recency_days, frequency, monetary,
-                       ROUND(monetary / frequency, %(digits)s),
-                       CASE WHEN frequency > 1 THEN
-                           (last_order_date - first_order_date)::numeric / (frequency - 1)
-                       END,
-                       CASE WHEN frequency > 1 THEN
-                           last_order_date + ROUND(
-                               (last_order_date - first_order_date)::numeric / (frequency - 1)
-                           )::int
-                       END,
-                       CASE WHEN revenue_previous > 0 THEN
-                           (revenue_last - revenue_previous) * 100.0 / revenue_previous
-                       END,
-                       revenue_previous > 0,
-                       r_score, f_score, m_score, fm_score, %(segment)s, partner.user_id
-                  FROM segmented
-                  JOIN res_partner partner ON partner.id = segmented.partner_id
+                INSERT INTO crm_customer_rfm (partner_id, company_id, %(columns)s, user_id)
+                SELECT partner_id, %(company_id)s, %(columns)s,
+                       (SELECT user_id FROM res_partner WHERE id = changed.partner_id)
+                  FROM changed
                 ON CONFLICT (partner_id, company_id) DO UPDATE SET
-                    analysis_date = EXCLUDED.analysis_date,
                     first_order_date = EXCLUDED.first_order_date,
                     last_order_date = EXCLUDED.last_order_date,
-                    recency_days = EXCLUDED.recency_days,
                     frequency = EXCLUDED.frequency,
                     monetary = EXCLUDED.monetary,
                     average_order_value = EXCLUDED.average_order_value,
@@ -549,47 +662,90 @@ class CrmCustomerRfm(models.Model):
                     f_score = EXCLUDED.f_score,
                     m_score = EXCLUDED.m_score,
                     fm_score = EXCLUDED.fm_score,
+                    segment = EXCLUDED.segment
+                RETURNING partner_id
+            ),
+            gone AS (
+                DELETE FROM crm_customer_rfm rfm
+                 USING diff
+                 WHERE diff.partner_id IS NULL
+                   AND rfm.id = diff.rfm_id
+                RETURNING rfm.partner_id, rfm.segment
+            ),
+            logged AS (
+                INSERT INTO crm_customer_rfm_snapshot (
+                    refresh_date, partner_id, company_id, previous_segment, segment,
+                    r_score, f_score, m_score, fm_score, frequency, monetary
+                )
+                SELECT %(analysis_date)s, partner_id, %(company_id)s, previous_segment,
+                       segment, r_score, f_score, m_score, fm_score, frequency, monetary
+                  FROM changed
+                 WHERE scores_changed
+                 UNION ALL
+                SELECT %(analysis_date)s, partner_id, %(company_id)s, segment, 'gone',
+                       NULL, NULL, NULL, NULL, NULL, NULL
+                  FROM gone
+                -- changed again the same day: the day's row shows the latest values
+                ON CONFLICT (partner_id, company_id, refresh_date) DO UPDATE SET
                     segment = EXCLUDED.segment,
-                    user_id = EXCLUDED.user_id
-                 -- a second run the same day finds most rows as they are: leave them
-                 WHERE (crm_customer_rfm.analysis_date, crm_customer_rfm.first_order_date,
-                        crm_customer_rfm.last_order_date, crm_customer_rfm.recency_days,
-                        crm_customer_rfm.frequency, crm_customer_rfm.monetary,
-                        crm_customer_rfm.average_order_value,
-                        crm_customer_rfm.mean_interval_days,
-                        crm_customer_rfm.next_order_date, crm_customer_rfm.trend_percent,
-                        crm_customer_rfm.has_trend, crm_customer_rfm.r_score,
-                        crm_customer_rfm.f_score, crm_customer_rfm.m_score,
-                        crm_customer_rfm.fm_score, crm_customer_rfm.segment,
-                        crm_customer_rfm.user_id)
-                       IS DISTINCT FROM
-                       (EXCLUDED.analysis_date, EXCLUDED.first_order_date,
-                        EXCLUDED.last_order_date, EXCLUDED.recency_days,
-                        EXCLUDED.frequency, EXCLUDED.monetary, EXCLUDED.average_order_value,
-                        EXCLUDED.mean_interval_days, EXCLUDED.next_order_date,
-                        EXCLUDED.trend_percent, EXCLUDED.has_trend, EXCLUDED.r_score,
-                        EXCLUDED.f_score, EXCLUDED.m_score, EXCLUDED.fm_score,
-                        EXCLUDED.segment, EXCLUDED.user_id)
+                    r_score = EXCLUDED.r_score,
+                    f_score = EXCLUDED.f_score,
+                    m_score = EXCLUDED.m_score,
+                    fm_score = EXCLUDED.fm_score,
+                    frequency = EXCLUDED.frequency,
+                    monetary = EXCLUDED.monetary
             )
-            DELETE FROM crm_customer_rfm rfm
-             WHERE rfm.company_id = %(company_id)s
-               AND NOT EXISTS (
-                    SELECT 1 FROM segmented WHERE segmented.partner_id = rfm.partner_id
-               )
+            SELECT (SELECT COUNT(*) FROM upserted),
+                   (SELECT COUNT(*) FROM gone),
+                   ARRAY(SELECT partner_id FROM changed WHERE purchases_changed)
             """,
-                events=self._get_events_sql(company, analysis_date),
-                tz=self._get_refresh_tz(company),
-                trend_from=bounds["trend_from"],
-                previous_from=bounds["previous_from"],
                 analysis_date=analysis_date,
                 company_id=company.id,
-                digits=company.currency_id.decimal_places,
-                segment=SEGMENT_CASE,
+                columns=row_columns,
             )
         )
-        # 2. top categories: the three the customer spent most on; only the changes are
-        # written (rows of deleted customers went with them)
+        written, deleted, partner_ids = cr.fetchone()
+        cr.execute(SQL("DROP TABLE crm_customer_rfm_refresh"))
+        if full or len(partner_ids) > count / 5:
+            # scanning the whole window beats looking up most customers one by one
+            self._refresh_top_categories(company, analysis_date)
+        elif partner_ids:
+            self._refresh_top_categories(company, analysis_date, partner_ids)
         cr.execute(
+            SQL(
+                """
+            UPDATE res_company
+               SET crm_rfm_analysis_date = %(analysis_date)s, crm_rfm_full_refresh = FALSE
+             WHERE id = %(company_id)s
+               AND (crm_rfm_analysis_date IS DISTINCT FROM %(analysis_date)s
+                    OR crm_rfm_full_refresh)
+            """,
+                analysis_date=analysis_date,
+                company_id=company.id,
+            )
+        )
+        _logger.info(
+            "Purchase trends of company %s refreshed: %s customers, %s rows written, "
+            "%s deleted, top categories of %s",
+            company.id,
+            count,
+            written,
+            deleted,
+            "all" if full else len(partner_ids),
+        )
+        return count
+
+    @api.model
+    def _refresh_top_categories(self, company, analysis_date, partner_ids=None):
+        """Rebuild the top categories (the three the customer spent most on) of
+        ``company``'s rows, of the customers ``partner_ids`` only when given; only the
+        changes are written (rows of deleted customers went with them)."""
+        partners = (
+            SQL("TRUE")
+            if partner_ids is None
+            else SQL("rfm.partner_id = ANY(%s)", list(partner_ids))
+        )
+        self.env.cr.execute(
             SQL(
                 """
             WITH ranked AS (
@@ -614,6 +770,7 @@ class CrmCustomerRfm(models.Model):
                  USING crm_customer_rfm rfm
                  WHERE rfm.id = rel.rfm_id
                    AND rfm.company_id = %(company_id)s
+                   AND %(partners)s
                    AND NOT EXISTS (
                         SELECT 1
                           FROM ranked
@@ -631,38 +788,8 @@ class CrmCustomerRfm(models.Model):
                        AND rel.category_id = ranked.category_id
              )
             """,
-                lines=self._get_category_lines_sql(company, analysis_date),
+                lines=self._get_category_lines_sql(company, analysis_date, partner_ids),
                 company_id=company.id,
+                partners=partners,
             )
         )
-        # 3. the day's snapshot, replaced when the job runs again the same day
-        cr.execute(
-            SQL(
-                """
-            DELETE FROM crm_customer_rfm_snapshot
-             WHERE company_id = %(company_id)s
-               AND refresh_date = %(analysis_date)s
-            """,
-                company_id=company.id,
-                analysis_date=analysis_date,
-            )
-        )
-        cr.execute(
-            SQL(
-                """
-            INSERT INTO crm_customer_rfm_snapshot (
-                refresh_date, partner_id, company_id, segment, r_score, f_score, m_score,
-                fm_score, frequency, monetary
-            )
-            SELECT %(analysis_date)s, partner_id, company_id, segment, r_score, f_score,
-                   m_score, fm_score, frequency, monetary
-              FROM crm_customer_rfm
-             WHERE company_id = %(company_id)s
-            """,
-                company_id=company.id,
-                analysis_date=analysis_date,
-            )
-        )
-        count = cr.rowcount
-        _logger.info("Purchase trends of company %s refreshed: %s customers", company.id, count)
-        return count

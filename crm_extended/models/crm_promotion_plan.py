@@ -72,8 +72,8 @@ class CrmPromotionPlan(models.Model):
         [
             ("draft", "Draft"),
             ("approved", "Approved"),
-            ("running", "Running"),
-            ("done", "Done"),
+            ("running", "In Progress"),
+            ("done", "Finished"),
             ("cancelled", "Cancelled"),
         ],
         default="draft",

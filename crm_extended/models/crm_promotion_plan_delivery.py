@@ -226,15 +226,8 @@ class CrmPromotionPlan(models.Model):
         capacity = max(self.call_capacity_per_day or 0, 1)
         workdays = self._get_call_weekdays()
         Log = self.env["crm.contact.log"].sudo()
-        # calls this plan already planned on those days fill the day
-        taken = defaultdict(int)
-        planned = self.sudo().member_ids.contact_log_id.filtered(lambda log: log.state == "planned")
         by_user = members.grouped(lambda member: member.user_id or self.user_id)
-        for log in planned:
-            if log.planned_date and log.planned_date.date() >= start_date - timedelta(days=1):
-                user_tz = pytz.timezone(log.user_id.tz or self.env.user.tz or "UTC")
-                local_day = pytz.utc.localize(log.planned_date).astimezone(user_tz).date()
-                taken[log.user_id.id, local_day] += 1
+        taken = self._get_taken_call_slots(start_date)
         category = self.env.ref(
             "crm_extended.crm_contact_log_category_promotion", raise_if_not_found=False
         )
@@ -258,12 +251,65 @@ class CrmPromotionPlan(models.Model):
                     )
                 )
                 ordered_members.append(member)
+        # as planned by hand, but without the "activity assigned to you" email per call
+        # (mail_activity_quick_update): thousands of emails to the salespeople, a message
+        # and a mail each; the calls are on their activity list
         logs = Log.with_context(
-            mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            tracking_disable=True,
+            mail_activity_quick_update=True,
         ).create(values)
-        for member, log in zip(ordered_members, logs, strict=True):
-            member.sudo().contact_log_id = log
+        # one UPDATE for all the members rather than a write per member
+        Member = self.env["crm.promotion.member"]
+        Member.flush_model(["contact_log_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+            UPDATE crm_promotion_member member
+               SET contact_log_id = link.log_id,
+                   write_uid = %(uid)s,
+                   write_date = NOW() AT TIME ZONE 'UTC'
+              FROM unnest(%(member_ids)s::int[], %(log_ids)s::int[]) AS link(member_id, log_id)
+             WHERE member.id = link.member_id
+                """,
+                uid=self.env.uid,
+                member_ids=[member.id for member in ordered_members],
+                log_ids=logs.ids,
+            )
+        )
+        Member.browse(member.id for member in ordered_members).invalidate_recordset(
+            ["contact_log_id", "write_uid", "write_date"]
+        )
         return logs
+
+    def _get_taken_call_slots(self, start_date):
+        """{(user id, local day): calls this plan already planned for that person on that
+        day}, from the day before ``start_date`` on (time zones): one grouped query."""
+        self.ensure_one()
+        self.env["crm.promotion.member"].flush_model(["plan_id", "contact_log_id"])
+        self.env["crm.contact.log"].flush_model(["state", "planned_date", "user_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT log.user_id, log.planned_date
+              FROM crm_promotion_member member
+              JOIN crm_contact_log log ON log.id = member.contact_log_id
+             WHERE member.plan_id = %(plan_id)s
+               AND log.state = 'planned'
+               AND log.planned_date >= %(since)s
+                """,
+                plan_id=self.id,
+                since=datetime.combine(start_date - timedelta(days=1), time.min),
+            )
+        )
+        taken = defaultdict(int)
+        users = self.env["res.users"].sudo().browse({user_id for user_id, __ in rows})
+        zones = {user.id: pytz.timezone(user.tz or self.env.user.tz or "UTC") for user in users}
+        for user_id, planned_date in rows:
+            local_day = pytz.utc.localize(planned_date).astimezone(zones[user_id]).date()
+            taken[user_id, local_day] += 1
+        return taken
 
     def _get_call_weekdays(self):
         """Weekdays (0 = Monday) calls are planned on: those of the company's working

@@ -53,6 +53,25 @@ class ResCompany(models.Model):
         help="The trend compares the revenue of the last this-many days to the same number "
         "of days before them.",
     )
+    # written by crm.customer.rfm._refresh, in SQL
+    crm_rfm_analysis_date = fields.Date(
+        string="Purchase Trends Date",
+        readonly=True,
+        help="Day of the last refresh of the purchase trends: their recency counts from it.",
+    )
+    crm_rfm_full_refresh = fields.Boolean(
+        string="Purchase Trends Full Refresh",
+        readonly=True,
+        help="The purchase trends settings changed: the next refresh recomputes every "
+        "customer's top categories.",
+    )
+
+    def write(self, vals):
+        # the daily refresh recomputes the top categories of the customers whose figures
+        # changed only: new settings must reach all of them
+        if {"crm_rfm_source", "crm_rfm_lookback_months", "crm_rfm_trend_days"} & set(vals):
+            vals = {**vals, "crm_rfm_full_refresh": True}
+        return super().write(vals)
 
     @api.constrains("crm_rfm_lookback_months", "crm_rfm_trend_days")
     def _check_crm_rfm_settings(self):

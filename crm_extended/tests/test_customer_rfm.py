@@ -9,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, freeze_time, tagged
+from odoo.tools import SQL
 
 from .common import CrmExtendedCommon
 
@@ -489,35 +490,125 @@ class TestCustomerRfm(CustomerRfmCommon):
         self.assertEqual(rows[self.customer_a].frequency, 2)
         self.assertEqual(rows[self.customer_a].first_order_date, date(2026, 2, 15))
 
+    def _xmins(self, company=None):
+        """{partner id: ctid} of the rows of ``company``: every update writes a new version
+        of the row at another place (a test runs in one transaction: xmin would not tell
+        the writes apart)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "SELECT partner_id, ctid FROM crm_customer_rfm WHERE company_id = %s",
+                (company or self.company).id,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
     def test_job_run_twice(self):
+        # start from no purchase trends at all (the demo data's were computed at install)
+        self.env.cr.execute("DELETE FROM crm_customer_rfm_snapshot")
+        self.env.cr.execute("DELETE FROM crm_customer_rfm")
+        self.Rfm.invalidate_model()
         self.Rfm._refresh(analysis_date=D)
         first = {
             rfm.id: rfm.read(["partner_id", "monetary", "segment", "top_category_ids"])
             for rfm in self.Rfm.search([])
         }
-        snapshots = self.Snapshot.search_count([("refresh_date", "=", D)])
-        self.assertEqual(snapshots, len(first))
+        # the first refresh logs every customer, as new
+        snapshots = self.Snapshot.search([("refresh_date", "=", D)])
+        logged = snapshots.filtered(lambda snapshot: snapshot.segment != "gone")
+        self.assertEqual(len(logged), len(first))
+        self.assertEqual(
+            logged.partner_id, self.Rfm.browse(first).partner_id, "one row per customer"
+        )
+        self.assertEqual(set(logged.mapped("previous_segment")), {False})
+        rows_before = self._xmins()
         self.Rfm._refresh(analysis_date=D)
         second = {
             rfm.id: rfm.read(["partner_id", "monetary", "segment", "top_category_ids"])
             for rfm in self.Rfm.search([])
         }
         self.assertEqual(first, second, "same rows, same ids")
-        self.assertEqual(self.Snapshot.search_count([("refresh_date", "=", D)]), snapshots)
-        # the next day: a customer whose orders were all cancelled loses its row, the
-        # snapshots of the first day stay
+        self.assertEqual(self._xmins(), rows_before, "no row rewritten")
+        self.assertEqual(self.Snapshot.search([]), snapshots.search([]), "nothing logged")
+        # the next day: a customer whose orders were all cancelled loses its row and is
+        # logged as gone; the log of the first day stays
+        segment_b = self._rows()[self.customer_b].segment
         (self.order_b1 | self.order_b2 | self.order_b3)._action_cancel()
         next_day = D + timedelta(days=1)
         self.Rfm._refresh(analysis_date=next_day)
         self.assertNotIn(self.customer_b, self._rows())
         self.assertRowsMatch(self.company, next_day)
         snapshot_b = self.Snapshot.search([("partner_id", "=", self.customer_b.id)])
-        self.assertEqual(snapshot_b.mapped("refresh_date"), [D])
-        self.assertEqual(self.Snapshot.search_count([("refresh_date", "=", D)]), snapshots)
-        self.assertEqual(
-            self.Snapshot.search_count([("refresh_date", "=", next_day)]),
-            self.Rfm.search_count([]),
+        self.assertEqual(snapshot_b.mapped("refresh_date"), [next_day, D])
+        self.assertEqual(snapshot_b[0].segment, "gone")
+        self.assertEqual(snapshot_b[0].previous_segment, segment_b)
+        self.assertEqual(self.Snapshot.search_count([("refresh_date", "=", D)]), len(snapshots))
+
+    def test_daily_refresh_writes_only_changes(self):
+        """A day later with no new purchase, the recency grows but no row is rewritten
+        (customer_a's figures, scores and trend stay); a new order rewrites only its
+        customer's row, logs its change and rebuilds its top categories."""
+        self.Rfm._refresh(self.company, analysis_date=D)
+        row_a = self._rows()[self.customer_a]
+        self.assertEqual(row_a.recency_days, 41)
+        before = self._xmins()
+        next_day = D + timedelta(days=1)
+        self.Rfm._refresh(self.company, analysis_date=next_day)
+        self.assertRowsMatch(self.company, next_day)
+        self.assertEqual(self._xmins()[self.customer_a.id], before[self.customer_a.id])
+        self.assertEqual(row_a.analysis_date, next_day)
+        self.assertEqual(row_a.recency_days, 42)
+        self.assertFalse(
+            self.Snapshot.search(
+                [("partner_id", "=", self.customer_a.id), ("refresh_date", "=", next_day)]
+            )
         )
+        # searchable and filterable by recency
+        self.assertIn(row_a, self.Rfm.search([("recency_days", "=", 42)]))
+        self.assertIn(row_a, self.Rfm.search([("recency_days", ">", 41)]))
+        self.assertNotIn(row_a, self.Rfm.search([("recency_days", "<", 42)]))
+        # a new order dated the day after: customer_a's categories change
+        segment_a = row_a.segment
+        self.assertEqual(
+            row_a.top_category_ids, self.categ_service | self.categ_ac | self.categ_filter
+        )
+        categ_new = self.env["product.category"].create({"name": "RFM Máy lọc không khí"})
+        product_new = self._create_product("RFM Máy lọc không khí", categ_id=categ_new.id)
+        self._order(self.customer_a, utc(next_day + timedelta(days=1)), [(product_new, 5000)])
+        day_3 = next_day + timedelta(days=1)
+        self.Rfm._refresh(self.company, analysis_date=day_3)
+        self.assertRowsMatch(self.company, day_3)
+        self.assertEqual(row_a.top_category_ids, categ_new | self.categ_service | self.categ_ac)
+        after = self._xmins()
+        self.assertNotEqual(after[self.customer_a.id], before[self.customer_a.id])
+        self.assertEqual(row_a.recency_days, 0)
+        logged = self.Snapshot.search(
+            [("partner_id", "=", self.customer_a.id), ("refresh_date", "=", day_3)]
+        )
+        self.assertEqual(len(logged), 1, "its scores changed")
+        self.assertEqual(logged.previous_segment, segment_a)
+        self.assertEqual(logged.segment, row_a.segment)
+        self.assertEqual(logged.r_score, 5)
+
+    def test_full_refresh_rebuilds_categories(self):
+        """A product moved to another category changes no purchase: the daily refresh
+        keeps the customers' top categories, a full one (the Refresh button, or the
+        refresh after the settings changed) rebuilds them."""
+        self.Rfm._refresh(self.company, analysis_date=D)
+        row_b = self._rows()[self.customer_b]
+        self.assertEqual(row_b.top_category_ids, self.categ_ac)
+        self.product_ac.categ_id = self.categ_parts
+        self.Rfm._refresh(self.company, analysis_date=D)
+        self.assertEqual(row_b.top_category_ids, self.categ_ac)
+        self.Rfm._refresh(self.company, analysis_date=D, full=True)
+        self.assertEqual(row_b.top_category_ids, self.categ_parts)
+        # settings changed: the next (daily) refresh is full
+        self.product_ac.categ_id = self.categ_ac
+        self.company.crm_rfm_trend_days = 60
+        self.assertTrue(self.company.crm_rfm_full_refresh)
+        self.Rfm._refresh(self.company, analysis_date=D)
+        self.assertEqual(row_b.top_category_ids, self.categ_ac)
+        self.assertFalse(self.company.crm_rfm_full_refresh)
 
     def test_cron_refreshes_today(self):
         with freeze_time(D + timedelta(days=2)):

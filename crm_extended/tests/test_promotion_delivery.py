@@ -265,17 +265,17 @@ class TestPromotionDelivery(PromotionDeliveryCommon):
             member_2.contact_log_id.planned_date.date(),
         )
 
-    def test_calls_created_in_one_go(self):
-        """Planning calls costs the same number of queries for 3 or 15 members (create
-        multi)."""
-        counts = []
-        for size in (1, 3, 15):
+    def test_launch_queries_do_not_grow_with_members(self):
+        """Giving the offer and planning the calls of 25 members costs the queries of 5:
+        coupons, contact logs, their activities and the members' links are written set by
+        set (the launch of a 50,000-member plan depends on it)."""
+        counts = {}
+        for size in (5, 25):
             plan = self._create_plan(
                 name=f"KM calls {size}",
                 use_call=True,
                 use_email=False,
-                offer_type="none",
-                loyalty_program_id=False,
+                loyalty_program_id=self.coupon_program.copy().id,
             )
             plan.sudo().write({"state": "running"})
             members = (
@@ -295,14 +295,63 @@ class TestPromotionDelivery(PromotionDeliveryCommon):
                     ]
                 )
             )
+            plan = plan.with_user(self.user_sale_manager)
             self.env.flush_all()
             self.env.invalidate_all()
             queries = self.cr.sql_log_count
-            plan._plan_calls(members, TODAY)
+            plan._launch_offer(members)
+            plan._launch_channels(members)
             self.env.flush_all()
-            counts.append(self.cr.sql_log_count - queries)
-        # planned calls create their activities: Odoo costs a few queries per record there
-        self.assertLess(counts[2], counts[1] * 4)
+            counts[size] = self.cr.sql_log_count - queries
+            self.assertEqual(len(members.contact_log_id), size)
+            self.assertEqual(len(members.coupon_id), size)
+        self.assertEqual(counts[25], counts[5], f"launch queries for 5 and 25 members: {counts}")
+
+    def test_planned_call_like_a_contact_planned_by_hand(self):
+        """A call planned by the launch has what a contact planned by hand has: the
+        salesperson's team, an activity on their list, them as follower."""
+        team = (
+            self.env["crm.team"]
+            .sudo()
+            .create(
+                {
+                    "name": "KM team",
+                    "company_id": self.company.id,
+                    "member_ids": [self.user_salesman.id],
+                }
+            )
+        )
+        plan = self._create_plan(use_call=True, use_email=False)
+        member = self._launch(plan, [(self.customer_a, "call")])
+        log = member.contact_log_id
+        by_hand = (
+            self.env["crm.contact.log"]
+            .with_user(self.user_salesman)
+            .create(
+                {
+                    "name": "Gọi tay",
+                    "partner_id": self.customer_a.id,
+                    "company_id": self.company.id,
+                    "user_id": self.user_salesman.id,
+                    "state": "planned",
+                    "planned_date": log.planned_date,
+                }
+            )
+        )
+        self.assertEqual(log.team_id, team)
+        self.assertEqual(log.team_id, by_hand.team_id)
+        activity = log.planned_activity_id
+        self.assertTrue(activity)
+        self.assertEqual(activity, log.activity_ids)
+        self.assertEqual(
+            (activity.res_model, activity.user_id, activity.date_deadline, activity.summary),
+            ("crm.contact.log", self.user_salesman, log.planned_date.date(), log.name),
+        )
+        self.assertEqual(by_hand.planned_activity_id.activity_type_id, activity.activity_type_id)
+        self.assertIn(self.user_salesman.partner_id, log.message_partner_ids)
+        # held from the activity, as by hand
+        activity.action_done()
+        self.assertEqual(log.state, "done")
 
     # ------------------------------------------------------------
     # follow-up

@@ -83,15 +83,14 @@ class PromotionCommon(CrmExtendedCommon):
             SQL(
                 """
                 INSERT INTO crm_customer_rfm (partner_id, company_id, segment, monetary,
-                                              last_order_date, analysis_date, frequency)
-                VALUES (%s, %s, %s, %s, %s, %s, 1)
+                                              last_order_date, frequency)
+                VALUES (%s, %s, %s, %s, %s, 1)
                 """,
                 partner.id,
                 (company or cls.company).id,
                 segment,
                 monetary,
                 last_order_date,
-                TODAY,
             )
         )
 
