@@ -1,20 +1,5 @@
 from odoo import fields, models
 
-# the purchase-trend segments (keys of crm.customer.rfm's segment), best customers first
-SEGMENT_SELECTION = [
-    ("champions", "Champions"),
-    ("loyal", "Loyal"),
-    ("potential_loyalist", "Potential Loyalist"),
-    ("new", "New Customers"),
-    ("promising", "Promising"),
-    ("need_attention", "Need Attention"),
-    ("about_to_sleep", "About to Sleep"),
-    ("at_risk", "At Risk"),
-    ("cant_lose", "Can't Lose Them"),
-    ("hibernating", "Hibernating"),
-    ("lost", "Lost"),
-]
-
 
 class CrmCustomerSegment(models.Model):
     """A purchase-trend segment (``crm.customer.rfm.segment`` keys), as a record so promotion

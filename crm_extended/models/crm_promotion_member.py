@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .crm_customer_segment import SEGMENT_SELECTION
+from .crm_customer_rfm import SEGMENTS
 from .crm_promotion_plan import CHANNEL_SELECTION
 
 
@@ -47,7 +47,7 @@ class CrmPromotionMember(models.Model):
         readonly=True,
         index=True,
     )
-    segment = fields.Selection(SEGMENT_SELECTION, readonly=True)
+    segment = fields.Selection(SEGMENTS, readonly=True)
     channel = fields.Selection(CHANNEL_SELECTION, readonly=True)
     state = fields.Selection(
         [("pending", "Pending"), ("contacted", "Contacted"), ("failed", "Failed")],

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..models.crm_customer_segment import SEGMENT_SELECTION
+from ..models.crm_customer_rfm import SEGMENTS
 from ..models.crm_promotion_plan import CHANNEL_SELECTION, EXCLUSION_REASONS
 
 
@@ -157,4 +157,4 @@ class CrmPromotionPreviewLine(models.TransientModel):
     )
     reason = fields.Selection(EXCLUSION_REASONS, string="Left Out Because")
     channel = fields.Selection(CHANNEL_SELECTION)
-    segment = fields.Selection(SEGMENT_SELECTION)
+    segment = fields.Selection(SEGMENTS)
