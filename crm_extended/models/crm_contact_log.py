@@ -736,6 +736,7 @@ class CrmContactLog(models.Model):
                     {"user_id": log.user_id.id, "date_deadline": deadline, "summary": log.name}
                 )
         if to_open:
+            self._add_user_followers([(log.id, log.user_id.id) for log, __ in to_open])
             activities = self.env["mail.activity"].sudo().create([vals for __, vals in to_open])
             # one UPDATE rather than a write per contact (thousands for a promotion plan);
             # no field depends on the link
@@ -755,6 +756,55 @@ class CrmContactLog(models.Model):
             self.browse(log.id for log, __ in to_open).invalidate_recordset(["planned_activity_id"])
         if to_close:
             to_close.sudo().with_context(crm_contact_log_sync=True).unlink()
+
+    def _add_user_followers(self, pairs):
+        """Make each salesperson a follower of their contact, ``pairs`` being (contact id,
+        user id), with the default subtypes, as creating the activity does
+        (``message_subscribe``): one statement for all the contacts rather than a follower
+        record per contact (thousands for a promotion plan); the activity then finds its
+        user following. Existing followers are left as they are."""
+        if not pairs:
+            return
+        users = self.env["res.users"].sudo().browse({user_id for __, user_id in pairs})
+        default, __, external = self.env["mail.message.subtype"].default_subtypes(self._name)
+        self.env["mail.followers"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+            WITH link AS (
+                SELECT DISTINCT link.res_id, users.partner_id
+                  FROM unnest(%(log_ids)s::int[], %(user_ids)s::int[]) AS link(res_id, user_id)
+                  JOIN res_users users ON users.id = link.user_id
+            ), new AS (
+                INSERT INTO mail_followers (res_model, res_id, partner_id)
+                SELECT %(model)s, link.res_id, link.partner_id
+                  FROM link
+                ON CONFLICT (res_model, res_id, partner_id) DO NOTHING
+             RETURNING id, partner_id
+            )
+            INSERT INTO mail_followers_mail_message_subtype_rel
+                   (mail_followers_id, mail_message_subtype_id)
+            SELECT new.id, subtype.id
+              FROM new,
+                   unnest(
+                       CASE WHEN new.partner_id = ANY(%(share_partner_ids)s::int[])
+                            THEN %(external_ids)s::int[]
+                            ELSE %(default_ids)s::int[]
+                       END
+                   ) AS subtype(id)
+                """,
+                log_ids=[log_id for log_id, __ in pairs],
+                user_ids=[user_id for __, user_id in pairs],
+                model=self._name,
+                share_partner_ids=users.partner_id.filtered("partner_share").ids,
+                external_ids=external.ids,
+                default_ids=default.ids,
+            )
+        )
+        self.env["mail.followers"].invalidate_model()
+        self.browse({log_id for log_id, __ in pairs}).invalidate_recordset(
+            ["message_follower_ids", "message_partner_ids"]
+        )
 
     def _mark_done_from_activity(self):
         """The salesperson completed the planned contact's activity: the contact is held."""

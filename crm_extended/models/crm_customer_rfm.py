@@ -164,6 +164,17 @@ class CrmCustomerRfm(models.Model):
             ["company_id", "date_order"],
             where="state = 'sale'",
         )
+        # the top categories of the customers whose purchases changed read their orders'
+        # lines from this index alone (index-only scan), not from the table
+        self.env.cr.execute(
+            SQL(
+                """
+            CREATE INDEX IF NOT EXISTS sale_order_line_crm_rfm_order_idx
+                ON sale_order_line (order_id) INCLUDE (product_id, price_subtotal)
+             WHERE display_type IS NULL
+            """
+            )
+        )
         create_index(
             self.env.cr,
             "account_move_crm_rfm_company_date_idx",
@@ -292,7 +303,6 @@ class CrmCustomerRfm(models.Model):
             does; needed after product categories were changed)
         :return: number of rows (customers) of the companies
         """
-        analysis_date = analysis_date or fields.Date.context_today(self)
         if companies is None:
             companies = self.env["res.company"].sudo().search([("active", "=", True)])
         auto_commit = self._auto_commit()
@@ -306,7 +316,12 @@ class CrmCustomerRfm(models.Model):
         self.env["crm.customer.rfm.snapshot"].flush_model()
         total = 0
         for done, company in enumerate(companies.sudo(), start=1):
-            total += self._refresh_company(company, analysis_date, full=full)
+            # "today" in the company's time zone, like the days orders are counted in (the
+            # job runs as a user of any time zone, or none)
+            company_date = analysis_date or fields.Date.context_today(
+                self.with_context(tz=self._get_refresh_tz(company))
+            )
+            total += self._refresh_company(company, company_date, full=full)
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(companies) - done)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -513,6 +528,32 @@ class CrmCustomerRfm(models.Model):
         )
 
     @api.model
+    def _quintile_score_sql(self, column, values):
+        """SQL of the 1-5 score of ``agg.<column>`` among the ``n`` values of the customers,
+        given the boundaries ``quintiles.<values>_<k>`` (k = 1..4, the m-th smallest value
+        with ``m = ceil(k * (n - 1) / 5)``): the same as
+        ``LEAST(5, 1 + FLOOR(PERCENT_RANK() OVER (ORDER BY column) * 5))``, without sorting
+        the rows.
+
+        The percent rank of a value is ``less / (n - 1)``, ``less`` the number of values
+        smaller than it (0 when n = 1). The score exceeds ``k`` when
+        ``5 * less >= k * (n - 1)``, i.e. ``less >= m``, i.e. the value is greater than the
+        m-th smallest value: the score is 1 plus the number of the four boundaries the value
+        is above. Exact: the comparisons are of integers and of the values themselves, and
+        at a boundary the floating point percent rank is exactly k / 5, whose product by 5 is
+        exactly k.
+        """
+        above = SQL(" + ").join(
+            SQL(
+                "(agg.%s > quintiles.%s)::int",
+                SQL.identifier(column),
+                SQL.identifier(f"{values}_{k}"),
+            )
+            for k in range(1, 5)
+        )
+        return SQL("(CASE WHEN quintiles.n = 1 THEN 1 ELSE 1 + %s END)", above)
+
+    @api.model
     def _refresh_company(self, company, analysis_date, full=False):
         """Refresh the rows of one company (see :meth:`_refresh`); returns their number.
 
@@ -540,7 +581,7 @@ class CrmCustomerRfm(models.Model):
                 """
             CREATE TEMPORARY TABLE crm_customer_rfm_refresh ON COMMIT DROP AS
             WITH events AS (%(events)s),
-            agg AS (
+            agg AS MATERIALIZED (
                 SELECT partner_id,
                        (MIN(event_at) FILTER (WHERE order_id IS NOT NULL AND in_window)
                            AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS first_order_date,
@@ -557,31 +598,40 @@ class CrmCustomerRfm(models.Model):
                  GROUP BY partner_id
                 HAVING COUNT(order_id) FILTER (WHERE in_window) > 0
             ),
-            scored AS (
-                -- the most recent last order scores best: the same ranks as the recency
-                SELECT agg.*,
-                       LEAST(5, 1 + FLOOR(PERCENT_RANK() OVER (
-                           ORDER BY last_order_date) * 5))::int AS r_score,
-                       LEAST(5, 1 + FLOOR(PERCENT_RANK() OVER (
-                           ORDER BY frequency) * 5))::int AS f_score,
-                       LEAST(5, 1 + FLOOR(PERCENT_RANK() OVER (
-                           ORDER BY monetary) * 5))::int AS m_score
+            sorted_values AS (
+                -- each score's values in one sort of the values alone (sorting the whole
+                -- rows three times for PERCENT_RANK() costs more)
+                SELECT COUNT(*)::int AS n,
+                       ARRAY_AGG(last_order_date ORDER BY last_order_date) AS dates,
+                       ARRAY_AGG(frequency ORDER BY frequency) AS frequencies,
+                       ARRAY_AGG(monetary ORDER BY monetary) AS amounts
                   FROM agg
             ),
+            quintiles AS MATERIALIZED (
+                -- their four boundaries: see _quintile_score_sql
+                SELECT n, %(boundaries)s FROM sorted_values
+            ),
+            scored AS MATERIALIZED (
+                -- the most recent last order scores best: the same ranks as the recency
+                -- (materialized: the segment's CASE would compute each score again for
+                -- each time it names it)
+                SELECT agg.*,
+                       CASE WHEN frequency > 1 THEN
+                           (last_order_date - first_order_date)::numeric / (frequency - 1)
+                       END AS mean_interval_days,
+                       %(r_score)s AS r_score,
+                       %(f_score)s AS f_score,
+                       %(m_score)s AS m_score
+                  FROM agg, quintiles
+            ),
             segmented AS (
-                SELECT scored.*, CEIL((f_score + m_score) / 2.0)::int AS fm_score
+                SELECT scored.*, (f_score + m_score + 1) / 2 AS fm_score  -- rounded up
                   FROM scored
             )
             SELECT partner_id, first_order_date, last_order_date, frequency, monetary,
                    ROUND(monetary / frequency, %(digits)s) AS average_order_value,
-                   CASE WHEN frequency > 1 THEN
-                       (last_order_date - first_order_date)::numeric / (frequency - 1)
-                   END AS mean_interval_days,
-                   CASE WHEN frequency > 1 THEN
-                       last_order_date + ROUND(
-                           (last_order_date - first_order_date)::numeric / (frequency - 1)
-                       )::int
-                   END AS next_order_date,
+                   mean_interval_days,
+                   last_order_date + ROUND(mean_interval_days)::int AS next_order_date,
                    CASE WHEN revenue_previous > 0 THEN
                        (revenue_last - revenue_previous) * 100.0 / revenue_previous
                    END AS trend_percent,
@@ -595,6 +645,19 @@ class CrmCustomerRfm(models.Model):
                 previous_from=bounds["previous_from"],
                 digits=company.currency_id.decimal_places,
                 segment=SEGMENT_CASE,
+                boundaries=SQL(", ").join(
+                    SQL(
+                        "%s[((n - 1) * %s + 4) / 5] AS %s",
+                        SQL.identifier(values),
+                        k,
+                        SQL.identifier(f"{values}_{k}"),
+                    )
+                    for values in ("dates", "frequencies", "amounts")
+                    for k in range(1, 5)
+                ),
+                r_score=self._quintile_score_sql("last_order_date", "dates"),
+                f_score=self._quintile_score_sql("frequency", "frequencies"),
+                m_score=self._quintile_score_sql("monetary", "amounts"),
             )
         )
         count = cr.rowcount
@@ -643,11 +706,38 @@ class CrmCustomerRfm(models.Model):
             changed AS (
                 SELECT * FROM diff WHERE partner_id IS NOT NULL
             ),
-            upserted AS (
+            updated AS (
+                -- the rows that were there, by id: no conflict to check
+                UPDATE crm_customer_rfm rfm
+                   SET first_order_date = changed.first_order_date,
+                       last_order_date = changed.last_order_date,
+                       frequency = changed.frequency,
+                       monetary = changed.monetary,
+                       average_order_value = changed.average_order_value,
+                       mean_interval_days = changed.mean_interval_days,
+                       next_order_date = changed.next_order_date,
+                       trend_percent = changed.trend_percent,
+                       has_trend = changed.has_trend,
+                       r_score = changed.r_score,
+                       f_score = changed.f_score,
+                       m_score = changed.m_score,
+                       fm_score = changed.fm_score,
+                       segment = changed.segment
+                  FROM changed
+                 WHERE rfm.id = changed.rfm_id
+                   -- a few rows a day: looked up by id (the planner cannot tell how few
+                   -- rows differ and would read the whole table)
+                   AND rfm.id = ANY(ARRAY(SELECT rfm_id FROM changed))
+                RETURNING rfm.partner_id
+            ),
+            inserted AS (
+                -- new customers (a refresh running at the same time may have inserted
+                -- them)
                 INSERT INTO crm_customer_rfm (partner_id, company_id, %(columns)s, user_id)
                 SELECT partner_id, %(company_id)s, %(columns)s,
                        (SELECT user_id FROM res_partner WHERE id = changed.partner_id)
                   FROM changed
+                 WHERE rfm_id IS NULL
                 ON CONFLICT (partner_id, company_id) DO UPDATE SET
                     first_order_date = EXCLUDED.first_order_date,
                     last_order_date = EXCLUDED.last_order_date,
@@ -695,7 +785,7 @@ class CrmCustomerRfm(models.Model):
                     frequency = EXCLUDED.frequency,
                     monetary = EXCLUDED.monetary
             )
-            SELECT (SELECT COUNT(*) FROM upserted),
+            SELECT (SELECT COUNT(*) FROM updated) + (SELECT COUNT(*) FROM inserted),
                    (SELECT COUNT(*) FROM gone),
                    ARRAY(SELECT partner_id FROM changed WHERE purchases_changed)
             """,
@@ -762,6 +852,9 @@ class CrmCustomerRfm(models.Model):
                             ON rfm.partner_id = lines.partner_id
                            AND rfm.company_id = %(company_id)s
                          WHERE lines.amount > 0
+                           -- repeated on the rows: the planner then looks them up by
+                           -- partner instead of hashing all of them
+                           AND %(partners)s
                        ) positions
                  WHERE position <= 3
             ),

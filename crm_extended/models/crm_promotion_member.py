@@ -56,7 +56,8 @@ class CrmPromotionMember(models.Model):
         index=True,
     )
     contacted_date = fields.Datetime()
-    failure_reason = fields.Char()
+    # why a delivery failed tells whether the customer refused contact or marketing
+    failure_reason = fields.Char(groups="crm_extended.group_personal_details")
     coupon_id = fields.Many2one("loyalty.card", readonly=True, index="btree_not_null")
     coupon_code = fields.Char(related="coupon_id.code")
     contact_log_id = fields.Many2one(
@@ -88,3 +89,14 @@ class CrmPromotionMember(models.Model):
     def _compute_display_name(self):
         for member in self:
             member.display_name = f"{member.plan_id.name} - {member.partner_id.display_name}"
+
+    @api.model
+    def mail_allowed_qweb_expressions(self):
+        # what a promotion's SMS text may show when a salesperson (not a template editor)
+        # writes it
+        return (
+            *super().mail_allowed_qweb_expressions(),
+            "object.coupon_code",
+            "object.plan_id.name",
+            "object.plan_id.date_end",
+        )

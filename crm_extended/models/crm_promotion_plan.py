@@ -24,6 +24,49 @@ CHANNEL_SELECTION = [
 # the customer
 CHANNEL_ORDER = ("email", "sms", "letter", "call")
 MANAGER_GROUP = "sales_team.group_sale_manager"
+# written by the workflow and the results refresh only
+WORKFLOW_FIELDS = {
+    "state",
+    "approved_by_id",
+    "approved_date",
+    "launch_date",
+    "results_date",
+    "target_revenue_per_member",
+    "control_revenue_per_member",
+    "target_orders_per_member",
+    "control_orders_per_member",
+    "redemption_rate",
+    "uplift_revenue",
+    "discount_cost",
+    "roi_percent",
+}
+# the audience, offer and channels: members are frozen from them
+FROZEN_FIELDS = {
+    "company_id",
+    "date_start",
+    "holdout_percent",
+    "segment_ids",
+    "category_bought_ids",
+    "category_not_bought_ids",
+    "revenue_min",
+    "revenue_max",
+    "last_order_after",
+    "last_order_before",
+    "tag_ids",
+    "country_ids",
+    "state_ids",
+    "salesperson_ids",
+    "audience_domain",
+    "offer_type",
+    "loyalty_program_id",
+    "coupon_points",
+    "use_email",
+    "use_sms",
+    "use_letter",
+    "use_call",
+}
+# calls start at 9:00, one every 15 minutes: 36 end the working day at 18:00
+MAX_CALLS_PER_DAY = 36
 
 
 class CrmPromotionPlan(models.Model):
@@ -387,10 +430,12 @@ class CrmPromotionPlan(models.Model):
     @api.constrains("call_capacity_per_day")
     def _check_call_capacity(self):
         for plan in self:
-            if plan.call_capacity_per_day < 1:
+            if not 1 <= plan.call_capacity_per_day <= MAX_CALLS_PER_DAY:
                 raise ValidationError(
                     self.env._(
-                        "Plan at least one call per salesperson and day in %(plan)s.",
+                        "Plan between 1 and %(max)s calls per salesperson and day in "
+                        "%(plan)s (one every 15 minutes from 9:00).",
+                        max=MAX_CALLS_PER_DAY,
                         plan=plan.name,
                     )
                 )
@@ -398,6 +443,65 @@ class CrmPromotionPlan(models.Model):
     # ------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_write_values(vals, self.browse())
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_write_values(vals, self)
+        result = super().write(vals)
+        if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
+            # record rules are checked before writing: the plan must still be the
+            # salesperson's own draft afterwards
+            self.check_access("write")
+        return result
+
+    def _check_write_values(self, vals, plans):
+        """Refuse what only a sales manager or the workflow may change: the state, the
+        approval and launch stamps and the results (salespeople would otherwise approve
+        their own plans or forge results by a direct write); the audience, offer and
+        channels once a plan left draft (members were frozen from them); SMS texts with
+        code placeholders from users who may not write such templates."""
+        if self.env.su:
+            return
+        manager = self.env.user.has_group(MANAGER_GROUP)
+        workflow = set(vals) & WORKFLOW_FIELDS
+        if workflow and not manager:
+            raise AccessError(
+                self.env._(
+                    "Only a sales manager can approve, launch, close a promotion plan or "
+                    "change its results (%(fields)s).",
+                    fields=", ".join(sorted(workflow)),
+                )
+            )
+        frozen = set(vals) & FROZEN_FIELDS
+        if frozen and not self.env.context.get("crm_promotion_launch"):
+            started = plans.filtered(lambda plan: plan.state != "draft")
+            if started:
+                raise UserError(
+                    self.env._(
+                        "The audience, offer and channels of %(plan)s are fixed once it is "
+                        "approved: put it back to draft (before launch) or create a new plan.",
+                        plan=started[0].name,
+                    )
+                )
+        body = vals.get("sms_body")
+        if (
+            body
+            and not self.env.user.has_group("mail.group_mail_template_editor")
+            and self.env["mail.render.mixin"]._has_unsafe_expression_template_inline_template(
+                body, "crm.promotion.member"
+            )
+        ):
+            raise AccessError(
+                self.env._(
+                    "The SMS text uses placeholders only template editors may write: keep "
+                    "to simple fields such as {{ object.partner_id.name }}."
+                )
+            )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_launched(self):
@@ -508,8 +612,9 @@ class CrmPromotionPlan(models.Model):
         """Recompute the members' orders, revenue, discounts and redemptions, then the plan's
         results. Plans that are done keep their frozen results."""
         self.check_access("read")
+        # the figures are aggregates: salespeople who see none of the members refresh them too
         plans = self.filtered(
-            lambda plan: plan.state in ("running", "cancelled") and plan.member_ids
+            lambda plan: plan.state in ("running", "cancelled") and plan.sudo().member_ids
         )
         if plans:
             plans._compute_results()
@@ -539,9 +644,13 @@ class CrmPromotionPlan(models.Model):
 
     @api.model
     def _cron_refresh_results(self):
-        """Daily: refresh the results of running plans."""
+        """Daily: refresh the results of running plans; close those whose period ended
+        (their results are computed one last time and frozen)."""
         plans = self.search([("state", "=", "running")])
-        plans.action_refresh_results()
+        today = fields.Date.context_today(self)
+        ended = plans.filtered(lambda plan: plan.date_end < today)
+        (plans - ended).action_refresh_results()
+        ended.action_done()
         return plans
 
     # ------------------------------------------------------------
@@ -609,7 +718,8 @@ class CrmPromotionPlan(models.Model):
           them in the order email (email + consent), SMS (mobile or phone + consent, only
           when SMS is installed), letter (street + city + consent), call (anyone);
         - ``segment``: the purchase-trend segment;
-        - ``user_id``: the customer's salesperson, else the plan's responsible.
+        - ``user_id``: the customer's salesperson if an active internal user of the plan's
+          company, else the plan's responsible.
 
         The personal fields (consent, do not contact) are read in SQL: salespeople who may
         not see them still get a correct audience.
@@ -701,7 +811,7 @@ class CrmPromotionPlan(models.Model):
                     SELECT rfm.partner_id,
                            rfm.segment,
                            p.company_id AS partner_company_id,
-                           COALESCE(p.user_id, %(plan_user_id)s) AS user_id,
+                           COALESCE(seller.id, %(plan_user_id)s) AS user_id,
                            COALESCE(p.do_not_contact, FALSE) AS do_not_contact,
                            COALESCE(p.marketing_consent, FALSE) AS consent,
                            %(use_email)s AND COALESCE(p.email, '') != '' AS email_ok,
@@ -711,6 +821,14 @@ class CrmPromotionPlan(models.Model):
                                           AND COALESCE(p.city, '') != '' AS letter_ok
                       FROM crm_customer_rfm rfm
                       JOIN res_partner p ON p.id = rfm.partner_id
+                      -- the customer's salesperson takes the call if they still work in
+                      -- the plan's company, else the plan's responsible does
+                      LEFT JOIN (
+                        SELECT u.id
+                          FROM res_users u
+                          JOIN res_company_users_rel cu ON cu.user_id = u.id
+                         WHERE u.active AND NOT u.share AND cu.cid = %(company_id)s
+                      ) seller ON seller.id = p.user_id
                      WHERE %(conditions)s
                   ) candidate
               ) decided
@@ -925,7 +1043,11 @@ class CrmPromotionPlan(models.Model):
         control = stats.get("control_count", 0)
         target_revenue = stats.get("target_revenue", 0.0) / target if target else 0.0
         control_revenue = stats.get("control_revenue", 0.0) / control if control else 0.0
-        uplift = self.currency_id.round((target_revenue - control_revenue) * target)
+        # without a control group nothing tells what the members would have bought anyway:
+        # no uplift is claimed
+        uplift = (
+            self.currency_id.round((target_revenue - control_revenue) * target) if control else 0.0
+        )
         discount = self.currency_id.round(stats.get("discount", 0.0))
         roi = (uplift - discount - self.budget) / self.budget * 100 if self.budget > 0 else 0.0
         return {

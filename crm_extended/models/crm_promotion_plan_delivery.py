@@ -364,7 +364,10 @@ class CrmPromotionPlan(models.Model):
         """
         plans = self.sudo().search([("state", "=", "running")])
         plans._sync_called_members()
-        return plans._deliver_pending(batch_size=batch_size)
+        # a plan launched ahead of its period reaches its customers from its first day
+        today = fields.Date.context_today(self)
+        started = plans.filtered(lambda plan: plan.date_start <= today)
+        return started._deliver_pending(batch_size=batch_size)
 
     def _sync_called_members(self):
         """Target members reached by phone become contacted when their planned call is held
@@ -503,7 +506,8 @@ class CrmPromotionPlan(models.Model):
         reasons = self._get_failure_reasons()
         failed = members.filtered(lambda member: reachable.get(member.id))
         for key, key_members in failed.grouped(lambda member: reachable[member.id]).items():
-            key_members.write({"state": "failed", "failure_reason": reasons[key]})
+            # the reason is personal data (refused contact or marketing): written by the system
+            key_members.sudo().write({"state": "failed", "failure_reason": reasons[key]})
         ok = members - failed
         default_template = self.env.ref(DEFAULT_TEMPLATE, raise_if_not_found=False)
         emails = ok.filtered(lambda member: member.channel == "email")
@@ -599,7 +603,8 @@ class CrmPromotionPlan(models.Model):
         reasons = self._get_failure_reasons()
         failed = pending.filtered(lambda member: reachable.get(member.id))
         for key, key_members in failed.grouped(lambda member: reachable[member.id]).items():
-            key_members.write({"state": "failed", "failure_reason": reasons[key]})
+            # the reason is personal data (refused contact or marketing): written by the system
+            key_members.sudo().write({"state": "failed", "failure_reason": reasons[key]})
         (pending - failed).write({"state": "contacted", "contacted_date": fields.Datetime.now()})
         members -= failed
         if not members:

@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_date
+from odoo.tools import SQL, format_date
 
 from .crm_contact_log import CHANNELS
 
@@ -209,28 +209,32 @@ class ResPartner(models.Model):
         "commercial_partner_id.commercial_contact_log_ids.active",
     )
     def _compute_contact_dates(self):
-        customers = self.commercial_partner_id
-        logs = self.env["crm.contact.log"].sudo()
-        last = dict(
-            logs._read_group(
-                [("commercial_partner_id", "in", customers.ids), ("state", "=", "done")],
-                ["commercial_partner_id"],
-                ["date:max"],
+        # one grouped query for both dates (archived contacts do not count): launching a
+        # promotion plan recomputes tens of thousands of customers
+        customer_ids = [cid for cid in self.commercial_partner_id._origin.ids if cid]
+        dates = {}
+        if customer_ids:
+            self.env["crm.contact.log"].flush_model(
+                ["commercial_partner_id", "state", "date", "planned_date", "active"]
             )
-        )
-        upcoming = dict(
-            logs._read_group(
-                [
-                    ("commercial_partner_id", "in", customers.ids),
-                    ("state", "in", ("planned", "missed")),
-                ],
-                ["commercial_partner_id"],
-                ["planned_date:min"],
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                SELECT commercial_partner_id,
+                       max(date) FILTER (WHERE state = 'done'),
+                       min(planned_date) FILTER (WHERE state IN ('planned', 'missed'))
+                  FROM crm_contact_log
+                 WHERE commercial_partner_id = ANY(%s) AND active
+                 GROUP BY commercial_partner_id
+                    """,
+                    customer_ids,
+                )
             )
-        )
+            dates = {customer_id: (last, upcoming) for customer_id, last, upcoming in rows}
         for partner in self:
-            partner.last_contact_date = last.get(partner.commercial_partner_id, False)
-            partner.next_contact_date = upcoming.get(partner.commercial_partner_id, False)
+            last, upcoming = dates.get(partner.commercial_partner_id._origin.id, (False, False))
+            partner.last_contact_date = last or False
+            partner.next_contact_date = upcoming or False
 
     @api.depends_context("lang", "uid")
     @api.depends("commercial_partner_id", "timeline_event_type")

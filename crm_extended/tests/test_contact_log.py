@@ -375,6 +375,49 @@ class TestPartnerContacts(ContactLogCommon):
         soon.action_cancel()
         self.assertEqual(self.customer_vn.next_contact_date, later.planned_date)
 
+    def test_contact_dates_as_the_grouped_definition(self):
+        """The dates computed in one query are those of the two grouped reads of the active
+        contacts they replace: last held date, earliest planned or missed date; cancelled
+        and archived contacts do not count."""
+        self._log(NOW - timedelta(days=40), self.contact_vn)
+        self._log(NOW - timedelta(days=3), self.customer_vn).sudo().action_archive()
+        self._log(NOW - timedelta(days=10), self.customer_vn)
+        self._plan(NOW - timedelta(days=2)).sudo().write({"state": "missed"})
+        self._plan(NOW + timedelta(days=4))
+        self._plan(NOW - timedelta(days=6)).action_cancel()
+        self._plan(NOW - timedelta(days=8), self.customer_vn).sudo().action_archive()
+        self._plan(NOW + timedelta(days=1), self.customer_en).action_cancel()
+        partners = self.customer_vn | self.contact_vn | self.customer_en
+        partners.invalidate_recordset(["last_contact_date", "next_contact_date"])
+        partners._compute_contact_dates()
+        logs = self.env["crm.contact.log"].sudo()
+        customers = partners.commercial_partner_id.ids
+        last = dict(
+            logs._read_group(
+                [("commercial_partner_id", "in", customers), ("state", "=", "done")],
+                ["commercial_partner_id"],
+                ["date:max"],
+            )
+        )
+        upcoming = dict(
+            logs._read_group(
+                [
+                    ("commercial_partner_id", "in", customers),
+                    ("state", "in", ("planned", "missed")),
+                ],
+                ["commercial_partner_id"],
+                ["planned_date:min"],
+            )
+        )
+        for partner in partners:
+            customer = partner.commercial_partner_id
+            self.assertEqual(partner.last_contact_date, last.get(customer, False))
+            self.assertEqual(partner.next_contact_date, upcoming.get(customer, False))
+        self.assertEqual(self.contact_vn.last_contact_date, NOW - timedelta(days=10))
+        self.assertEqual(self.contact_vn.next_contact_date, NOW - timedelta(days=2))
+        self.assertFalse(self.customer_en.last_contact_date)
+        self.assertFalse(self.customer_en.next_contact_date)
+
     def test_quick_log_from_partner(self):
         action = self.customer_vn.with_user(self.user_salesman).action_log_contact()
         self.assertEqual(action["target"], "new")

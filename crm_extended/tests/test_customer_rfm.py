@@ -726,6 +726,45 @@ class TestCustomerRfmScores(CustomerRfmCommon):
             ],
         )
 
+    def test_quintile_scores_match_percent_rank(self):
+        """The scores from the four quintile boundaries are those of PERCENT_RANK(), for
+        any number of customers (1 to 60), with ties, negative and decimal values."""
+        rfm = self.env["crm.customer.rfm"]
+        for n in range(1, 61):
+            self.env.cr.execute(
+                SQL(
+                    """
+                WITH agg AS (
+                    SELECT i, ROUND((MOD(i * 7919, 23) - 5) / 3.0, 2) AS monetary
+                      FROM generate_series(1, %(n)s) i
+                ),
+                sorted_values AS (
+                    SELECT COUNT(*)::int AS n,
+                           ARRAY_AGG(monetary ORDER BY monetary) AS amounts
+                      FROM agg
+                ),
+                quintiles AS MATERIALIZED (
+                    SELECT n, amounts[((n - 1) * 1 + 4) / 5] AS amounts_1,
+                           amounts[((n - 1) * 2 + 4) / 5] AS amounts_2,
+                           amounts[((n - 1) * 3 + 4) / 5] AS amounts_3,
+                           amounts[((n - 1) * 4 + 4) / 5] AS amounts_4
+                      FROM sorted_values
+                )
+                SELECT COUNT(*)
+                  FROM (
+                        SELECT %(score)s AS score,
+                               LEAST(5, 1 + FLOOR(
+                                   PERCENT_RANK() OVER (ORDER BY monetary) * 5))::int AS ranked
+                          FROM agg, quintiles
+                       ) scores
+                 WHERE score IS DISTINCT FROM ranked
+                    """,
+                    n=n,
+                    score=rfm._quintile_score_sql("monetary", "amounts"),
+                )
+            )
+            self.assertEqual(self.env.cr.fetchone()[0], 0, f"{n} customers")
+
     def test_ties_share_their_score(self):
         twin = self.env["res.partner"].create({"name": "RFM Điểm E2", "is_company": True})
         self._order(

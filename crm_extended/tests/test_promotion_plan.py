@@ -117,6 +117,19 @@ class PromotionCommon(CrmExtendedCommon):
 
 @tagged("post_install", "-at_install")
 class TestPromotionAudience(PromotionCommon):
+    def test_calls_go_to_a_salesperson_who_still_works_here(self):
+        """The customer's salesperson takes the member unless archived or not of the plan's
+        company; then the plan's responsible does."""
+        plan = self.Plan.create(self._plan_values(user_id=self.user_sale_manager.id))
+
+        def user_of(partner):
+            rows = self.env.execute_query(plan._get_audience_sql())
+            return {row[0]: row[4] for row in rows}[partner.id]
+
+        self.assertEqual(user_of(self.cust_email), self.user_salesman.id)
+        self.user_salesman.active = False
+        self.assertEqual(user_of(self.cust_email), self.user_sale_manager.id)
+
     @users("ce_salesman")
     def test_audience_reasons_email_only(self):
         """Email only: consent and an address decide; each exclusion has its reason."""
@@ -184,7 +197,8 @@ class TestPromotionAudience(PromotionCommon):
         )
         self.assertEqual(preview.included_line_ids.partner_id, self.cust_email)
         self.assertEqual(
-            set(preview.excluded_line_ids.mapped("reason")),
+            # why they are left out is personal data: read here with the rights of the system
+            set(preview.sudo().excluded_line_ids.mapped("reason")),
             {"do_not_contact", "no_consent", "no_channel", "company"},
         )
 
@@ -650,9 +664,27 @@ class TestPromotionResults(PromotionCommon):
         self.assertIn(self.plan.name, report.decode())
 
     def test_cron_refreshes_running_plans(self):
-        self.env["crm.promotion.plan"]._cron_refresh_results()
+        with freeze_time("2026-03-20"):
+            self.env["crm.promotion.plan"]._cron_refresh_results()
+        self.assertEqual(self.plan.state, "running")
         self.assertTrue(self.plan.results_date)
         self.assertEqual(self.member_c.revenue, 600_000)
+
+    def test_cron_closes_plans_whose_period_ended(self):
+        """After its last day a plan is closed by the job, its results frozen."""
+        with freeze_time("2026-04-01"):
+            self.env["crm.promotion.plan"]._cron_refresh_results()
+        self.assertEqual(self.plan.state, "done")
+        self.assertEqual(self.plan.uplift_revenue, 300_000)
+
+    def test_no_uplift_without_control_group(self):
+        """Without control members nothing says what the targets would have bought anyway:
+        no incremental revenue is claimed."""
+        self.member_c.unlink()
+        self.plan.action_refresh_results()
+        self.assertEqual(self.plan.control_count, 0)
+        self.assertEqual(self.plan.target_revenue_per_member, 750_000)
+        self.assertEqual(self.plan.uplift_revenue, 0)
 
     def test_results_in_company_currency(self):
         """An order in another currency counts at its rate."""

@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -180,3 +180,65 @@ class TestPromotionSecurity(PromotionCommon):
         )
         self.assertEqual(preview.do_not_contact_count, 1)
         self.assertEqual(preview.no_consent_count, 1)
+
+    def test_salesman_cannot_write_workflow_or_results(self):
+        """Approval and results change only through the managers' buttons: a direct write
+        (RPC) of the state, the approver or the results is refused, even on one's own
+        draft; nor can a salesperson hand their draft to someone else."""
+        plan = self.plan_own.with_user(self.user_salesman)
+        for values in (
+            {"state": "approved", "approved_by_id": self.user_sale_manager.id},
+            {"state": "done"},
+            {"uplift_revenue": 1_000_000, "roi_percent": 999},
+        ):
+            with self.subTest(values=values), self.assertRaises(AccessError):
+                plan.write(values)
+        self.assertEqual(self.plan_own.state, "draft")
+        self.assertFalse(self.plan_own.uplift_revenue)
+        with mute_logger("odoo.addons.base.models.ir_rule"), self.assertRaises(AccessError):
+            plan.write({"user_id": self.user_salesman_other.id})
+        self.assertEqual(self.plan_own.user_id, self.user_salesman)
+
+    def test_sms_text_without_code_placeholders(self):
+        """SMS texts are rendered when the plan is delivered: salespeople may use simple
+        placeholders, not code (which would run with the sender's rights)."""
+        plan = self.plan_own.with_user(self.user_salesman)
+        plan.write({"sms_body": "Chào {{ object.partner_id.name }}, mã của bạn: xyz"})
+        with self.assertRaises(AccessError):
+            plan.write({"sms_body": "{{ object.env['ir.config_parameter'].get_param('x') }}"})
+        self.assertIn("object.partner_id.name", self.plan_own.sms_body)
+
+    def test_audience_and_offer_fixed_after_approval(self):
+        """Members are frozen from the audience, offer and channels: once approved they no
+        longer change, the name, objective, budget and end date still may."""
+        plan = self.plan_other.with_user(self.user_sale_manager)
+        plan.action_approve()
+        with self.assertRaises(UserError):
+            plan.write({"holdout_percent": 30})
+        with self.assertRaises(UserError):
+            plan.write({"segment_ids": [Command.clear()]})
+        plan.write({"budget": 5_000_000, "objective": "Mở rộng"})
+        self.assertEqual(self.plan_other.budget, 5_000_000)
+        self.assertEqual(self.plan_other.holdout_percent, 10)
+
+    def test_call_capacity_within_the_working_day(self):
+        with self.assertRaises(ValidationError):
+            self.plan_own.write({"call_capacity_per_day": 37})
+        self.plan_own.write({"call_capacity_per_day": 36})
+
+    def test_preview_reasons_are_personal_details(self):
+        """Why a customer is left out (refused contact, no consent) is personal data: the
+        salesman sees the counts and who is left out, not why."""
+        plan = self.plan_own.with_user(self.user_salesman)
+        plan.write({"tag_ids": [Command.clear()]})
+        action = plan.action_preview()
+        preview = (
+            self.env["crm.promotion.preview"].with_user(self.user_salesman).browse(action["res_id"])
+        )
+        self.assertTrue(preview.excluded_line_ids)
+        with self.assertRaises(AccessError):
+            preview.excluded_line_ids.mapped("reason")
+        self.assertLessEqual(
+            {"do_not_contact", "no_consent"},
+            set(preview.sudo().excluded_line_ids.mapped("reason")),
+        )

@@ -21,13 +21,13 @@ class CrmPromotionPreview(models.TransientModel):
     included_line_ids = fields.One2many(
         "crm.promotion.preview.line",
         "preview_id",
-        domain=[("reason", "=", False)],
+        domain=[("left_out", "=", False)],
         readonly=True,
     )
     excluded_line_ids = fields.One2many(
         "crm.promotion.preview.line",
         "preview_id",
-        domain=[("reason", "!=", False)],
+        domain=[("left_out", "=", True)],
         readonly=True,
     )
     candidate_count = fields.Integer(string="Matching Customers", readonly=True)
@@ -63,10 +63,10 @@ class CrmPromotionPreview(models.TransientModel):
             SQL(
                 """
                 INSERT INTO crm_promotion_preview_line (
-                    preview_id, partner_id, reason, channel, segment,
+                    preview_id, partner_id, left_out, reason, channel, segment,
                     create_uid, create_date, write_uid, write_date
                 )
-                SELECT %(preview_id)s, partner_id, reason, channel, segment,
+                SELECT %(preview_id)s, partner_id, reason IS NOT NULL, reason, channel, segment,
                        %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
                   FROM (%(audience)s) audience
                 """,
@@ -147,7 +147,7 @@ class CrmPromotionPreview(models.TransientModel):
 class CrmPromotionPreviewLine(models.TransientModel):
     _name = "crm.promotion.preview.line"
     _description = "Promotion Audience Preview Line"
-    _order = "reason desc, id"
+    _order = "left_out desc, id"
 
     preview_id = fields.Many2one(
         "crm.promotion.preview", required=True, ondelete="cascade", index=True
@@ -155,6 +155,13 @@ class CrmPromotionPreviewLine(models.TransientModel):
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, ondelete="cascade"
     )
-    reason = fields.Selection(EXCLUSION_REASONS, string="Left Out Because")
+    left_out = fields.Boolean(readonly=True)
+    # why a customer is left out tells whether they refused contact or marketing: personal
+    # data, shown only to the people allowed to see it (the counts are for everyone)
+    reason = fields.Selection(
+        EXCLUSION_REASONS,
+        string="Left Out Because",
+        groups="crm_extended.group_personal_details",
+    )
     channel = fields.Selection(CHANNEL_SELECTION)
     segment = fields.Selection(SEGMENTS)
