@@ -27,7 +27,7 @@ rolled back with it. When the database has no purchase trends yet (generated bef
 are refreshed first, outside the timing.
 """
 
-import sys
+import logging
 import time
 from datetime import datetime, timedelta
 
@@ -48,9 +48,10 @@ REFRESH_RATIO_PROMISE = 3
 DAILY_ORDERS = 300
 _timings = {}
 
-
-def log(message):
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+# the bench runs Odoo with --log-level=warn: these lines (ratio to the promise, untimed
+# preparation) are meant to be read
+_logger = logging.getLogger(__name__)
+_logger.setLevel(logging.INFO)
 
 
 def _company(bench):
@@ -98,7 +99,7 @@ def _ensure_trends(bench):
     """Fill the purchase trends when the database has none yet (not timed)."""
     trends = bench.env["crm.customer.rfm"]
     if not trends.search_count([("company_id", "=", _company(bench).id)], limit=1):
-        log("no purchase trends in the database: refreshing them first")
+        _logger.info("no purchase trends in the database: refreshing them first")
         trends._refresh()
         bench.env.flush_all()
         bench.env.invalidate_all()
@@ -206,9 +207,13 @@ def _log_ratio(bench, name, result):
         query = _bare_aggregate_query(bench)
         bare = bench.measure(lambda: bench.cr.execute(query), rows=0).server_ms
     ratio = result.server_ms / bare if bare else float("inf")
-    log(
-        f"{name}: {result.server_ms:.0f} ms = {ratio:.2f}x the bare aggregate "
-        f"({bare:.0f} ms); promise: at most {REFRESH_RATIO_PROMISE}x"
+    _logger.info(
+        "%s: %.0f ms = %.2fx the bare aggregate (%.0f ms); promise: at most %sx",
+        name,
+        result.server_ms,
+        ratio,
+        bare,
+        REFRESH_RATIO_PROMISE,
     )
 
 
@@ -331,7 +336,7 @@ def _ensure_followers(bench):
     [logs] = bench.cr.fetchone()
     if followers >= logs:
         return
-    log(f"{followers} followers for {logs} contact logs: following the logs first")
+    _logger.info("%s followers for %s contact logs: following the logs first", followers, logs)
     default = bench.env["mail.message.subtype"].default_subtypes("crm.contact.log")[0]
     bench.cr.execute(
         SQL(

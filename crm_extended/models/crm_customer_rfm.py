@@ -1,5 +1,4 @@
 import logging
-import threading
 from datetime import datetime, time, timedelta
 
 import pytz
@@ -10,6 +9,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.osv.expression import AND, OR
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
+
+from ..tools import scheduler_may_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -305,7 +306,7 @@ class CrmCustomerRfm(models.Model):
         """
         if companies is None:
             companies = self.env["res.company"].sudo().search([("active", "=", True)])
-        auto_commit = self._auto_commit()
+        auto_commit = scheduler_may_commit(self.env)
         for model in ("sale.order", "sale.order.line", "account.move", "account.move.line"):
             self.env[model].flush_model()
         self.env["product.product"].flush_model(["product_tmpl_id"])
@@ -324,20 +325,14 @@ class CrmCustomerRfm(models.Model):
             total += self._refresh_company(company, company_date, full=full)
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(companies) - done)
             if auto_commit:
+                # a company's trends are complete on their own: a timeout on a later company
+                # must not throw them away (scheduler only, see scheduler_may_commit)
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         self.invalidate_model()
         self.env["crm.customer.rfm.snapshot"].invalidate_model()
         self.env["res.company"].invalidate_model(["crm_rfm_analysis_date", "crm_rfm_full_refresh"])
         self.env["res.partner"].invalidate_model(["rfm_id", "rfm_segment"])
         return total
-
-    @api.model
-    def _auto_commit(self):
-        """Commit after each company only when the scheduler runs the job (not in tests,
-        not when a manager clicks "Refresh")."""
-        return bool(self.env.context.get("ir_cron_progress_id")) and not getattr(
-            threading.current_thread(), "testing", False
-        )
 
     @api.model
     def _get_refresh_window(self, company, analysis_date):

@@ -1,5 +1,4 @@
 import logging
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -10,6 +9,8 @@ from psycopg2.errors import SerializationFailure
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount, format_date, split_every
+
+from ..tools import scheduler_may_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -622,7 +623,7 @@ class CrmPaymentReminder(models.Model):
         """
         today = today or fields.Date.context_today(self)
         to_send = [entry for entry in plan if entry.to_send]
-        auto_commit = self._auto_commit()
+        auto_commit = scheduler_may_commit(self.env)
         reminders = self.browse()
         done = 0
         for batch in split_every(batch_size, to_send, list):
@@ -641,14 +642,6 @@ class CrmPaymentReminder(models.Model):
                 len(reminders.filtered(lambda r: r.state == "failed")),
             )
         return reminders
-
-    @api.model
-    def _auto_commit(self):
-        """Commit after each batch only when the scheduler runs the job (not in tests, not
-        when a user clicks)."""
-        return bool(self.env.context.get("ir_cron_progress_id")) and not getattr(
-            threading.current_thread(), "testing", False
-        )
 
     @api.model
     def _send_batch(self, entries, today, manual=False):
@@ -891,7 +884,7 @@ class CrmPaymentReminder(models.Model):
         ]
         pending = self.search(domain, limit=limit, order="id")
         remaining = self.search_count(domain) - len(pending)
-        auto_commit = self._auto_commit()
+        auto_commit = scheduler_may_commit(self.env)
         done = self.browse()
         for batch in split_every(batch_size, pending.ids, self.browse):
             batch._prepare_letters()

@@ -1,6 +1,5 @@
 import logging
 import secrets
-import threading
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
@@ -9,6 +8,8 @@ import pytz
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date, split_every
+
+from ..tools import scheduler_may_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -398,7 +399,7 @@ class CrmPromotionPlan(models.Model):
 
     def action_deliver_now(self):
         """Deliver the plan's pending emails and SMS now rather than waiting for the job."""
-        self._check_sale_manager()
+        self._check_manager(self.env._("deliver a promotion plan now"))
         running = self.filtered(lambda plan: plan.state == "running")
         if not running:
             raise UserError(
@@ -416,12 +417,6 @@ class CrmPromotionPlan(models.Model):
             },
         }
 
-    def _check_sale_manager(self):
-        if not self.env.user.has_group("sales_team.group_sale_manager"):
-            raise UserError(
-                self.env._("Only a sales administrator can deliver or print a promotion plan.")
-            )
-
     def _deliver_pending(self, batch_size=DELIVERY_BATCH_SIZE):
         channels = ["email"]
         if "sms.sms" in self.env:
@@ -436,7 +431,7 @@ class CrmPromotionPlan(models.Model):
             ],
             order="plan_id, id",
         )
-        auto_commit = self._auto_commit_delivery()
+        auto_commit = scheduler_may_commit(self.env)
         done = 0
         for batch in split_every(batch_size, pending.ids, Member.browse):
             self._deliver_batch(batch)
@@ -447,14 +442,6 @@ class CrmPromotionPlan(models.Model):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
                 self.env.invalidate_all()
         return done
-
-    @api.model
-    def _auto_commit_delivery(self):
-        """Commit after each batch only when the scheduler runs the job (not in tests, not
-        when a user clicks)."""
-        return bool(self.env.context.get("ir_cron_progress_id")) and not getattr(
-            threading.current_thread(), "testing", False
-        )
 
     @api.model
     def _get_failure_reasons(self):
@@ -579,7 +566,7 @@ class CrmPromotionPlan(models.Model):
         """Print the letters of the plan's letter members (one page each); those not yet
         contacted are marked contacted (the letters are posted)."""
         self.ensure_one()
-        self._check_sale_manager()
+        self._check_manager(self.env._("print the letters of a promotion plan"))
         members = (
             self.env["crm.promotion.member"]
             .sudo()

@@ -71,7 +71,7 @@ class CrmPromotionFollowup(models.TransientModel):
         """Refresh the plan's results (who redeemed), then plan the calls."""
         self.ensure_one()
         plan = self.plan_id
-        plan._check_sale_manager()
+        plan._check_manager(self.env._("plan follow-up calls"))
         if plan.state != "running":
             raise UserError(
                 self.env._(
