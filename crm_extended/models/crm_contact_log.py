@@ -237,21 +237,33 @@ class CrmContactLog(models.Model):
     @api.depends("state", "date", "planned_date")
     def _compute_sort_date(self):
         for log in self:
-            log.sort_date = log.date if log.state == "done" and log.date else log.planned_date
+            log.sort_date = self._get_sort_date(log.state, log.date, log.planned_date)
 
     @api.depends("state", "date", "planned_date")
     def _compute_planned_result(self):
         grace = self._missed_grace()
         for log in self:
-            if not log.planned_date:
-                log.planned_result = "unplanned"
-            elif log.state == "missed":
-                log.planned_result = "missed"
-            elif log.state == "done" and log.date:
-                on_time = log.date <= log.planned_date + grace
-                log.planned_result = "on_time" if on_time else "late"
-            else:
-                log.planned_result = False
+            log.planned_result = self._get_planned_result(
+                log.state, log.date, log.planned_date, grace
+            )
+
+    @api.model
+    def _get_sort_date(self, state, date, planned_date):
+        """``sort_date`` of a contact in ``state``, held on ``date``, planned on
+        ``planned_date`` (shared by its compute and the create values)."""
+        return date if state == "done" and date else planned_date
+
+    @api.model
+    def _get_planned_result(self, state, date, planned_date, grace):
+        """``planned_result`` of a contact (shared by its compute and the create values),
+        ``grace`` being the missed grace period."""
+        if not planned_date:
+            return "unplanned"
+        if state == "missed":
+            return "missed"
+        if state == "done" and date:
+            return "on_time" if date <= planned_date + grace else "late"
+        return False
 
     @api.depends("courtesy_key")
     def _compute_is_birthday_reminder(self):
@@ -382,6 +394,7 @@ class CrmContactLog(models.Model):
             if vals.get("state") == "done" and not vals.get("date"):
                 vals["date"] = fields.Datetime.now()
         self._prefill_team_id(vals_list)
+        self._prefill_stored_computes(vals_list)
         logs = super().create(vals_list)
         # files uploaded in the form before the contact existed belong to nobody yet
         for log in logs:
@@ -412,6 +425,32 @@ class CrmContactLog(models.Model):
                     or team.company_id.id == company_id
                 )[:1].id
             vals["team_id"] = teams[key]
+
+    @api.model
+    def _prefill_stored_computes(self, vals_list):
+        """Give the values of the stored computed fields ``commercial_partner_id``,
+        ``sort_date`` and ``planned_result`` that the values of a planned contact
+        (partner, state, dates) determine, so that they are inserted with the contact.
+        Odoo still computes them after the insert; as the values are the same, it does not
+        update thousands of rows again (a promotion plan's calls), and the partners' contact
+        dates are recomputed once. Values already given are left as they are."""
+        todo = [
+            vals
+            for vals in vals_list
+            if vals.get("state", "planned") == "planned" and vals.get("partner_id")
+        ]
+        if not todo:
+            return
+        partners = self.env["res.partner"].sudo().browse({vals["partner_id"] for vals in todo})
+        partners.fetch(["commercial_partner_id"])
+        customers = {partner.id: partner.commercial_partner_id.id for partner in partners}
+        for vals in todo:
+            planned_date = fields.Datetime.to_datetime(vals.get("planned_date")) or False
+            vals.setdefault("commercial_partner_id", customers[vals["partner_id"]])
+            vals.setdefault("sort_date", self._get_sort_date("planned", False, planned_date))
+            vals.setdefault(
+                "planned_result", self._get_planned_result("planned", False, planned_date, None)
+            )
 
     def toggle_active(self):
         # archiving removes the activity quietly: it must not cancel the contact
@@ -724,6 +763,10 @@ class CrmContactLog(models.Model):
                             "summary": log.name,
                             "user_id": log.user_id.id,
                             "date_deadline": deadline,
+                            # inserted with the activity rather than updated after it
+                            # (the same values as their computes give an open activity)
+                            "date_done": False,
+                            "user_tz": log.user_id.sudo().tz,
                         },
                     )
                 )

@@ -232,6 +232,10 @@ class CrmPromotionPlan(models.Model):
         category = self.env.ref(
             "crm_extended.crm_contact_log_category_promotion", raise_if_not_found=False
         )
+        # what the call values read of every member, in a few queries for all of them
+        members.fetch(["partner_id", "coupon_id"])
+        members.partner_id.fetch(["name"])
+        members.coupon_id.sudo().fetch(["code"])
         values, ordered_members = [], []
         for user, user_members in by_user.items():
             tz = pytz.timezone(user.tz or self.env.user.tz or "UTC")

@@ -70,6 +70,40 @@ class TestContactLog(ContactLogCommon):
         self.assertEqual(log.planned_date, NOW + timedelta(days=1))
         self.assertEqual(log.duration, log.planned_duration)
 
+    def test_planned_contacts_inserted_as_computed(self):
+        """Planned contacts created together are inserted with the values their computes
+        and their activity's give (customer company, sort date, result, done date, time
+        zone): recomputing them changes nothing."""
+        self.user_salesman.tz = "Asia/Ho_Chi_Minh"
+        logs = self.Log.with_user(self.user_salesman).create(
+            [
+                {
+                    "name": "Gọi giới thiệu khuyến mãi",
+                    "partner_id": partner.id,
+                    "planned_date": NOW + timedelta(days=days),
+                }
+                for days, partner in enumerate((self.contact_vn, self.customer_en), 1)
+            ]
+        )
+        self.env.flush_all()
+        fnames = ["commercial_partner_id", "sort_date", "planned_result"]
+        inserted = logs.sudo().read(fnames)
+        activities = logs.sudo().planned_activity_id
+        self.assertEqual(len(activities), 2)
+        self.assertEqual(activities.mapped("user_tz"), ["Asia/Ho_Chi_Minh"] * 2)
+        self.assertEqual(activities.mapped("date_done"), [False, False])
+        self.assertEqual(logs[0].commercial_partner_id, self.customer_vn)
+        self.assertEqual(logs[1].commercial_partner_id, self.customer_en)
+        self.assertEqual(logs.mapped("sort_date"), logs.mapped("planned_date"))
+        self.assertEqual(logs.mapped("planned_result"), [False, False])
+        for fname in fnames:
+            self.env.add_to_compute(logs._fields[fname], logs)
+        logs._recompute_recordset(fnames)
+        self.env.flush_all()
+        logs.invalidate_recordset(fnames)
+        self.assertEqual(logs.sudo().read(fnames), inserted)
+        self.assertEqual(self.customer_vn.next_contact_date, NOW + timedelta(days=1))
+
     def test_activity_done_holds_the_contact(self):
         """Completing the activity from the systray marks the contact held."""
         log = self._plan(NOW)
