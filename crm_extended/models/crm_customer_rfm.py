@@ -1,5 +1,6 @@
 import logging
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 import pytz
 from dateutil.relativedelta import relativedelta
@@ -8,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.osv.expression import AND, OR
 from odoo.tools import SQL
-from odoo.tools.sql import create_index
+from odoo.tools.sql import column_exists, create_index
 
 from ..tools import scheduler_may_commit
 
@@ -134,6 +135,16 @@ class CrmCustomerRfm(models.Model):
         help="Revenue of the last trend period compared to the period before it; empty when "
         "the period before had no revenue.",
     )
+    revenue_last_period = fields.Monetary(
+        string="Revenue of the Last Period",
+        readonly=True,
+        help="Revenue of the last trend period (Sales settings), credit notes deducted.",
+    )
+    revenue_previous_period = fields.Monetary(
+        string="Revenue of the Period Before",
+        readonly=True,
+        help="Revenue of the trend period before the last one, credit notes deducted.",
+    )
     has_trend = fields.Boolean(
         readonly=True, help="The period before the last one had revenue: the trend is known."
     )
@@ -156,6 +167,16 @@ class CrmCustomerRfm(models.Model):
         # the refresh rewrites the rows whose figures moved: room in the pages keeps the
         # updates HOT
         self.env.cr.execute(SQL("ALTER TABLE crm_customer_rfm SET (fillfactor = 70)"))
+        # installed or upgraded: the derived figures or the segment rules may have changed,
+        # which the daily refresh does not look for (it compares what they follow from);
+        # the next refresh checks every row (the column is new on install: nothing to check)
+        if column_exists(self.env.cr, "res_company", "crm_rfm_full_refresh"):
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE res_company SET crm_rfm_full_refresh = TRUE"
+                    " WHERE crm_rfm_full_refresh IS NOT TRUE"
+                )
+            )
         # the refresh scans a company's confirmed orders / posted customer documents of a
         # date window
         create_index(
@@ -376,9 +397,14 @@ class CrmCustomerRfm(models.Model):
     @api.model
     def _get_events_sql(self, company, analysis_date):
         """SQL of the purchases of ``company``'s customers: rows ``(partner_id, event_at,
-        order_id, amount, in_window)``, one per order / invoice (``order_id`` set) or credit
-        note (``order_id`` NULL, negative amount), amounts untaxed in the company currency,
-        ``event_at`` a UTC timestamp (for a date: its start in :meth:`_get_refresh_tz`).
+        order_at, units, in_window)``, one per order / invoice or credit note (negative
+        units), ``units`` the untaxed amount in the company currency as an integer number of
+        its smallest unit (summing integers is much faster than summing numerics; the
+        amounts are rounded to the currency anyway), ``event_at`` a UTC timestamp (for
+        a date: its start in :meth:`_get_refresh_tz`), ``order_at`` the same for the orders
+        / invoices of the window and NULL for the others (what R and F count), ``in_window``
+        whether the amount counts in M: a constant TRUE when the whole scan is the window
+        (see :meth:`_window_is_scan`).
 
         - ``orders`` source: confirmed orders, revenue = untaxed amount converted at the
           order's rate and rounded to the company currency; dated on their order date in the
@@ -390,14 +416,17 @@ class CrmCustomerRfm(models.Model):
         """
         window_start, scan_start, __ = self._get_refresh_window(company, analysis_date)
         bounds = self._get_refresh_bounds(company, analysis_date)
+        whole_scan = self._window_is_scan(company, analysis_date)
         if company.crm_rfm_source == "invoices":
             return SQL(
                 """
                 SELECT am.commercial_partner_id AS partner_id,
                        am.invoice_date::timestamp AS event_at,
-                       CASE WHEN am.move_type = 'out_invoice' THEN am.id END AS order_id,
-                       am.amount_untaxed_signed AS amount,
-                       am.invoice_date >= %(window_start)s AS in_window
+                       CASE WHEN am.move_type = 'out_invoice' AND %(in_window)s
+                            THEN am.invoice_date::timestamp
+                       END AS order_at,
+                       (am.amount_untaxed_signed * %(factor)s)::bigint AS units,
+                       %(in_window)s AS in_window
                   FROM account_move am
                  WHERE am.company_id = %(company_id)s
                    AND am.move_type IN ('out_invoice', 'out_refund')
@@ -406,20 +435,21 @@ class CrmCustomerRfm(models.Model):
                    AND am.commercial_partner_id IS NOT NULL
                 """,
                 company_id=company.id,
-                window_start=window_start,
                 scan_start=scan_start,
                 analysis_date=analysis_date,
+                factor=10**company.currency_id.decimal_places,
+                in_window=SQL("TRUE") if whole_scan else SQL("am.invoice_date >= %s", window_start),
             )
         return SQL(
             """
             SELECT so.commercial_partner_id AS partner_id,
                    so.date_order AS event_at,
-                   so.id AS order_id,
-                   CASE WHEN so.currency_rate = 1 THEN so.amount_untaxed
-                        ELSE ROUND(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1),
-                                   %(digits)s)
-                   END AS amount,
-                   so.date_order >= %(window_from)s AS in_window
+                   %(order_at)s AS order_at,
+                   -- rounded to the unit (half away from zero, like ROUND())
+                   (CASE WHEN so.currency_rate = 1 THEN so.amount_untaxed
+                         ELSE so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)
+                    END * %(factor)s)::bigint AS units,
+                   %(order_in_window)s AS in_window
               FROM sale_order so
              WHERE so.company_id = %(company_id)s
                AND so.state = 'sale'
@@ -430,8 +460,8 @@ class CrmCustomerRfm(models.Model):
             SELECT so.commercial_partner_id,
                    am.invoice_date::timestamp AT TIME ZONE %(tz)s AT TIME ZONE 'UTC',
                    NULL,
-                   -SUM(aml.balance),
-                   am.invoice_date >= %(window_start)s AND so.date_order >= %(window_from)s
+                   (-SUM(aml.balance) * %(factor)s)::bigint,
+                   %(refund_in_window)s
               FROM account_move am
               JOIN account_move_line aml
                 ON aml.move_id = am.id
@@ -455,26 +485,46 @@ class CrmCustomerRfm(models.Model):
              GROUP BY so.commercial_partner_id, am.id, so.date_order
             """,
             tz=self._get_refresh_tz(company),
-            digits=company.currency_id.decimal_places,
+            factor=10**company.currency_id.decimal_places,
             company_id=company.id,
-            window_start=window_start,
             scan_start=scan_start,
             analysis_date=analysis_date,
+            order_at=SQL("so.date_order")
+            if whole_scan
+            else SQL("CASE WHEN so.date_order >= %s THEN so.date_order END", bounds["window_from"]),
+            order_in_window=SQL("TRUE")
+            if whole_scan
+            else SQL("so.date_order >= %s", bounds["window_from"]),
+            refund_in_window=SQL("TRUE")
+            if whole_scan
+            else SQL(
+                "am.invoice_date >= %s AND so.date_order >= %s",
+                window_start,
+                bounds["window_from"],
+            ),
             **bounds,
         )
 
     @api.model
+    def _window_is_scan(self, company, analysis_date):
+        """Whether the refresh scans only the window (the look-back covers both trend
+        periods, the usual case): every purchase scanned then counts in R, F and M."""
+        window_start, scan_start, __ = self._get_refresh_window(company, analysis_date)
+        return scan_start == window_start
+
+    @api.model
     def _get_category_lines_sql(self, company, analysis_date, partner_ids=None):
         """SQL of ``(partner_id, category_id, amount)``: the revenue of the window's
-        purchases per customer and product category, as :meth:`_get_events_sql` counts it;
-        of the customers ``partner_ids`` only when given (a list of ids)."""
+        purchases per customer and product category, as :meth:`_get_events_sql` counts it
+        (each line rounded to the company currency, in its smallest unit: an integer); of
+        the customers ``partner_ids`` only when given (a list of ids)."""
         window_start = self._get_refresh_window(company, analysis_date)[0]
         if company.crm_rfm_source == "invoices":
             return SQL(
                 """
                 SELECT am.commercial_partner_id AS partner_id,
                        pt.categ_id AS category_id,
-                       -SUM(aml.balance) AS amount
+                       -SUM((aml.balance * %(factor)s)::bigint) AS amount
                   FROM account_move am
                   JOIN account_move_line aml
                     ON aml.move_id = am.id
@@ -492,6 +542,7 @@ class CrmCustomerRfm(models.Model):
                 company_id=company.id,
                 window_start=window_start,
                 analysis_date=analysis_date,
+                factor=10**company.currency_id.decimal_places,
                 partners=SQL("TRUE")
                 if partner_ids is None
                 else SQL("am.commercial_partner_id = ANY(%s)", list(partner_ids)),
@@ -501,7 +552,9 @@ class CrmCustomerRfm(models.Model):
             """
             SELECT so.commercial_partner_id AS partner_id,
                    pt.categ_id AS category_id,
-                   SUM(sol.price_subtotal / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS amount
+                   SUM((CASE WHEN so.currency_rate = 1 THEN sol.price_subtotal
+                             ELSE sol.price_subtotal / COALESCE(NULLIF(so.currency_rate, 0), 1)
+                        END * %(factor)s)::bigint) AS amount
               FROM sale_order so
               JOIN sale_order_line sol ON sol.order_id = so.id AND sol.display_type IS NULL
               JOIN product_product pp ON pp.id = sol.product_id
@@ -517,6 +570,7 @@ class CrmCustomerRfm(models.Model):
             company_id=company.id,
             window_from=bounds["window_from"],
             end=bounds["end"],
+            factor=10**company.currency_id.decimal_places,
             partners=SQL("TRUE")
             if partner_ids is None
             else SQL("so.commercial_partner_id = ANY(%s)", list(partner_ids)),
@@ -552,10 +606,11 @@ class CrmCustomerRfm(models.Model):
     def _refresh_company(self, company, analysis_date, full=False):
         """Refresh the rows of one company (see :meth:`_refresh`); returns their number.
 
-        One statement recomputes every customer and compares the result with the rows:
-        only rows that differ are upserted, rows of customers gone are deleted, and the
-        changes of segment or scores are logged as snapshots. A second one rebuilds the
-        top categories of the customers whose purchases changed (all with ``full``).
+        One statement recomputes every customer's purchases and scores and compares them
+        with the rows: only rows that differ are upserted (their derived figures and
+        segment computed then), rows of customers gone are deleted, and the changes of
+        segment or scores are logged as snapshots. A second one rebuilds the top categories
+        of the customers whose purchases changed (all with ``full``).
         """
         cr = self.env.cr
         bounds = self._get_refresh_bounds(company, analysis_date)
@@ -564,34 +619,57 @@ class CrmCustomerRfm(models.Model):
         cr.execute(SQL("SET LOCAL work_mem = %s", REFRESH_WORK_MEM))
         # compiling the plans of these one-off queries costs more than it saves
         cr.execute(SQL("SET LOCAL jit = off"))
-        row_columns = SQL(
-            """first_order_date, last_order_date, frequency, monetary, average_order_value,
-               mean_interval_days, next_order_date, trend_percent, has_trend, r_score,
-               f_score, m_score, fm_score, segment"""
+        # what the purchases and the company's other customers decide; the other columns
+        # follow from them
+        base_columns = (
+            "first_order_date",
+            "last_order_date",
+            "frequency",
+            "monetary",
+            "revenue_last_period",
+            "revenue_previous_period",
+            "r_score",
+            "f_score",
+            "m_score",
         )
-        # 1. every customer's figures, scores and segment, in a temporary table: its size
-        # is known to the planner (the aggregate's estimate is not) for the joins below
+        derived_columns = (
+            "average_order_value",
+            "mean_interval_days",
+            "next_order_date",
+            "trend_percent",
+            "has_trend",
+            "fm_score",
+            "segment",
+        )
+        columns = base_columns + derived_columns
+
+        def column_list(prefix, names):
+            return SQL(", ").join(
+                SQL("%s.%s", SQL.identifier(prefix), SQL.identifier(name)) for name in names
+            )
+
         cr.execute(
             SQL(
                 """
-            CREATE TEMPORARY TABLE crm_customer_rfm_refresh ON COMMIT DROP AS
             WITH events AS (%(events)s),
             agg AS MATERIALIZED (
                 SELECT partner_id,
-                       (MIN(event_at) FILTER (WHERE order_id IS NOT NULL AND in_window)
-                           AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS first_order_date,
-                       (MAX(event_at) FILTER (WHERE order_id IS NOT NULL AND in_window)
-                           AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS last_order_date,
-                       COUNT(order_id) FILTER (WHERE in_window) AS frequency,
-                       COALESCE(SUM(amount) FILTER (WHERE in_window), 0) AS monetary,
-                       COALESCE(SUM(amount) FILTER (
-                           WHERE event_at >= %(trend_from)s), 0) AS revenue_last,
-                       COALESCE(SUM(amount) FILTER (
+                       (MIN(order_at) AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date
+                           AS first_order_date,
+                       (MAX(order_at) AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date
+                           AS last_order_date,
+                       COUNT(order_at) AS frequency,
+                       COALESCE(SUM(units) %(in_window)s, 0)::bigint AS monetary_units,
+                       COALESCE(SUM(units) FILTER (
+                           WHERE event_at >= %(trend_from)s), 0) * %(unit)s
+                           AS revenue_last_period,
+                       COALESCE(SUM(units) FILTER (
                            WHERE event_at >= %(previous_from)s
-                             AND event_at < %(trend_from)s), 0) AS revenue_previous
+                             AND event_at < %(trend_from)s), 0) * %(unit)s
+                           AS revenue_previous_period
                   FROM events
                  GROUP BY partner_id
-                HAVING COUNT(order_id) FILTER (WHERE in_window) > 0
+                HAVING COUNT(order_at) > 0
             ),
             sorted_values AS (
                 -- each score's values in one sort of the values alone (sorting the whole
@@ -599,42 +677,135 @@ class CrmCustomerRfm(models.Model):
                 SELECT COUNT(*)::int AS n,
                        ARRAY_AGG(last_order_date ORDER BY last_order_date) AS dates,
                        ARRAY_AGG(frequency ORDER BY frequency) AS frequencies,
-                       ARRAY_AGG(monetary ORDER BY monetary) AS amounts
+                       ARRAY_AGG(monetary_units ORDER BY monetary_units) AS amounts
                   FROM agg
             ),
             quintiles AS MATERIALIZED (
                 -- their four boundaries: see _quintile_score_sql
                 SELECT n, %(boundaries)s FROM sorted_values
             ),
-            scored AS MATERIALIZED (
+            computed AS (
                 -- the most recent last order scores best: the same ranks as the recency
-                -- (materialized: the segment's CASE would compute each score again for
-                -- each time it names it)
-                SELECT agg.*,
-                       CASE WHEN frequency > 1 THEN
-                           (last_order_date - first_order_date)::numeric / (frequency - 1)
-                       END AS mean_interval_days,
+                SELECT agg.partner_id, agg.first_order_date, agg.last_order_date,
+                       agg.frequency, agg.monetary_units * %(unit)s AS monetary,
+                       agg.revenue_last_period, agg.revenue_previous_period,
                        %(r_score)s AS r_score,
                        %(f_score)s AS f_score,
                        %(m_score)s AS m_score
                   FROM agg, quintiles
             ),
-            segmented AS (
-                SELECT scored.*, (f_score + m_score + 1) / 2 AS fm_score  -- rounded up
-                  FROM scored
+            diff AS MATERIALIZED (
+                -- computed figures against the rows as they were before this statement
+                -- (its writes are not seen): new, changed and gone customers; every row
+                -- when the derived figures are to be checked too
+                SELECT computed.*,
+                       rfm.id AS rfm_id,
+                       %(old_columns)s
+                  FROM computed
+                  FULL JOIN (
+                        SELECT * FROM crm_customer_rfm WHERE company_id = %(company_id)s
+                       ) rfm
+                    ON rfm.partner_id = computed.partner_id
+                 WHERE %(differs)s
+            ),
+            changed AS MATERIALIZED (
+                SELECT *,
+                       (old_first_order_date, old_last_order_date, old_frequency,
+                        old_monetary)
+                       IS DISTINCT FROM
+                       (first_order_date, last_order_date, frequency, monetary)
+                       AS purchases_changed
+                  FROM (
+                        SELECT *, %(segment)s AS segment
+                          FROM (
+                                SELECT *,
+                                       ROUND(monetary / frequency, %(digits)s)
+                                           AS average_order_value,
+                                       last_order_date + ROUND(mean_interval_days)::int
+                                           AS next_order_date,
+                                       CASE WHEN revenue_previous_period > 0 THEN
+                                           (revenue_last_period - revenue_previous_period)
+                                           * 100.0 / revenue_previous_period
+                                       END AS trend_percent,
+                                       revenue_previous_period > 0 AS has_trend,
+                                       (f_score + m_score + 1) / 2 AS fm_score  -- rounded up
+                                  FROM (
+                                        SELECT *,
+                                               CASE WHEN frequency > 1 THEN
+                                                   (last_order_date - first_order_date)::numeric
+                                                   / (frequency - 1)
+                                               END AS mean_interval_days
+                                          FROM diff
+                                         WHERE partner_id IS NOT NULL
+                                       ) intervals
+                               ) figures
+                       ) segmented
+                 WHERE rfm_id IS NULL
+                    OR (%(new_values)s) IS DISTINCT FROM (%(old_values)s)
+            ),
+            updated AS (
+                -- the rows that were there, by id: no conflict to check
+                UPDATE crm_customer_rfm rfm
+                   SET %(set_changed)s
+                  FROM changed
+                 WHERE rfm.id = changed.rfm_id
+                   -- a few rows a day: looked up by id (the planner cannot tell how few
+                   -- rows differ and would read the whole table)
+                   AND rfm.id = ANY(ARRAY(SELECT rfm_id FROM changed))
+                RETURNING rfm.partner_id
+            ),
+            inserted AS (
+                -- new customers (a refresh running at the same time may have inserted
+                -- them)
+                INSERT INTO crm_customer_rfm (partner_id, company_id, %(columns)s, user_id)
+                SELECT partner_id, %(company_id)s, %(columns)s,
+                       (SELECT user_id FROM res_partner WHERE id = changed.partner_id)
+                  FROM changed
+                 WHERE rfm_id IS NULL
+                ON CONFLICT (partner_id, company_id) DO UPDATE SET %(set_excluded)s
+                RETURNING partner_id
+            ),
+            gone AS (
+                DELETE FROM crm_customer_rfm rfm
+                 USING diff
+                 WHERE diff.partner_id IS NULL
+                   AND rfm.id = diff.rfm_id
+                RETURNING rfm.partner_id, rfm.segment
+            ),
+            logged AS (
+                INSERT INTO crm_customer_rfm_snapshot (
+                    refresh_date, partner_id, company_id, previous_segment, segment,
+                    r_score, f_score, m_score, fm_score, frequency, monetary
+                )
+                SELECT %(analysis_date)s, partner_id, %(company_id)s, old_segment,
+                       segment, r_score, f_score, m_score, fm_score, frequency, monetary
+                  FROM changed
+                 WHERE (old_segment, old_r_score, old_f_score, old_m_score, old_fm_score)
+                       IS DISTINCT FROM (segment, r_score, f_score, m_score, fm_score)
+                 UNION ALL
+                SELECT %(analysis_date)s, partner_id, %(company_id)s, segment, 'gone',
+                       NULL, NULL, NULL, NULL, NULL, NULL
+                  FROM gone
+                -- changed again the same day: the day's row shows the latest values
+                ON CONFLICT (partner_id, company_id, refresh_date) DO UPDATE SET
+                    segment = EXCLUDED.segment,
+                    r_score = EXCLUDED.r_score,
+                    f_score = EXCLUDED.f_score,
+                    m_score = EXCLUDED.m_score,
+                    fm_score = EXCLUDED.fm_score,
+                    frequency = EXCLUDED.frequency,
+                    monetary = EXCLUDED.monetary
             )
-            SELECT partner_id, first_order_date, last_order_date, frequency, monetary,
-                   ROUND(monetary / frequency, %(digits)s) AS average_order_value,
-                   mean_interval_days,
-                   last_order_date + ROUND(mean_interval_days)::int AS next_order_date,
-                   CASE WHEN revenue_previous > 0 THEN
-                       (revenue_last - revenue_previous) * 100.0 / revenue_previous
-                   END AS trend_percent,
-                   revenue_previous > 0 AS has_trend,
-                   r_score, f_score, m_score, fm_score, %(segment)s AS segment
-              FROM segmented
+            SELECT (SELECT COUNT(*) FROM agg),
+                   (SELECT COUNT(*) FROM updated) + (SELECT COUNT(*) FROM inserted),
+                   (SELECT COUNT(*) FROM gone),
+                   ARRAY(SELECT partner_id FROM changed WHERE purchases_changed)
             """,
                 events=self._get_events_sql(company, analysis_date),
+                # filtering every row costs: only when some rows are outside the window
+                in_window=SQL("")
+                if self._window_is_scan(company, analysis_date)
+                else SQL("FILTER (WHERE in_window)"),
                 tz=self._get_refresh_tz(company),
                 trend_from=bounds["trend_from"],
                 previous_from=bounds["previous_from"],
@@ -652,145 +823,39 @@ class CrmCustomerRfm(models.Model):
                 ),
                 r_score=self._quintile_score_sql("last_order_date", "dates"),
                 f_score=self._quintile_score_sql("frequency", "frequencies"),
-                m_score=self._quintile_score_sql("monetary", "amounts"),
-            )
-        )
-        count = cr.rowcount
-        # 2. the rows that differ upserted (the salesperson of a row is kept up to date by
-        # the ORM: it is set on insert only), those of customers gone deleted, changes
-        # logged
-        cr.execute(
-            SQL(
-                """
-            WITH diff AS (
-                -- computed figures against the rows as they were before this statement
-                -- (its writes are not seen): new, changed and gone customers
-                SELECT computed.*,
-                       rfm.id AS rfm_id,
-                       rfm.partner_id AS rfm_partner_id,
-                       rfm.segment AS previous_segment,
-                       rfm.id IS NULL
-                       OR (rfm.first_order_date, rfm.last_order_date, rfm.frequency,
-                           rfm.monetary)
-                          IS DISTINCT FROM
-                          (computed.first_order_date, computed.last_order_date,
-                           computed.frequency, computed.monetary) AS purchases_changed,
-                       (rfm.segment, rfm.r_score, rfm.f_score, rfm.m_score, rfm.fm_score)
-                       IS DISTINCT FROM
-                       (computed.segment, computed.r_score, computed.f_score,
-                        computed.m_score, computed.fm_score) AS scores_changed
-                  FROM crm_customer_rfm_refresh computed
-                  FULL JOIN (
-                        SELECT * FROM crm_customer_rfm WHERE company_id = %(company_id)s
-                       ) rfm
-                    ON rfm.partner_id = computed.partner_id
-                 WHERE rfm.id IS NULL
-                    OR computed.partner_id IS NULL
-                    OR (rfm.first_order_date, rfm.last_order_date, rfm.frequency,
-                        rfm.monetary, rfm.average_order_value, rfm.mean_interval_days,
-                        rfm.next_order_date, rfm.trend_percent, rfm.has_trend, rfm.r_score,
-                        rfm.f_score, rfm.m_score, rfm.fm_score, rfm.segment)
-                       IS DISTINCT FROM
-                       (computed.first_order_date, computed.last_order_date,
-                        computed.frequency, computed.monetary, computed.average_order_value,
-                        computed.mean_interval_days, computed.next_order_date,
-                        computed.trend_percent, computed.has_trend, computed.r_score,
-                        computed.f_score, computed.m_score, computed.fm_score,
-                        computed.segment)
-            ),
-            changed AS (
-                SELECT * FROM diff WHERE partner_id IS NOT NULL
-            ),
-            updated AS (
-                -- the rows that were there, by id: no conflict to check
-                UPDATE crm_customer_rfm rfm
-                   SET first_order_date = changed.first_order_date,
-                       last_order_date = changed.last_order_date,
-                       frequency = changed.frequency,
-                       monetary = changed.monetary,
-                       average_order_value = changed.average_order_value,
-                       mean_interval_days = changed.mean_interval_days,
-                       next_order_date = changed.next_order_date,
-                       trend_percent = changed.trend_percent,
-                       has_trend = changed.has_trend,
-                       r_score = changed.r_score,
-                       f_score = changed.f_score,
-                       m_score = changed.m_score,
-                       fm_score = changed.fm_score,
-                       segment = changed.segment
-                  FROM changed
-                 WHERE rfm.id = changed.rfm_id
-                   -- a few rows a day: looked up by id (the planner cannot tell how few
-                   -- rows differ and would read the whole table)
-                   AND rfm.id = ANY(ARRAY(SELECT rfm_id FROM changed))
-                RETURNING rfm.partner_id
-            ),
-            inserted AS (
-                -- new customers (a refresh running at the same time may have inserted
-                -- them)
-                INSERT INTO crm_customer_rfm (partner_id, company_id, %(columns)s, user_id)
-                SELECT partner_id, %(company_id)s, %(columns)s,
-                       (SELECT user_id FROM res_partner WHERE id = changed.partner_id)
-                  FROM changed
-                 WHERE rfm_id IS NULL
-                ON CONFLICT (partner_id, company_id) DO UPDATE SET
-                    first_order_date = EXCLUDED.first_order_date,
-                    last_order_date = EXCLUDED.last_order_date,
-                    frequency = EXCLUDED.frequency,
-                    monetary = EXCLUDED.monetary,
-                    average_order_value = EXCLUDED.average_order_value,
-                    mean_interval_days = EXCLUDED.mean_interval_days,
-                    next_order_date = EXCLUDED.next_order_date,
-                    trend_percent = EXCLUDED.trend_percent,
-                    has_trend = EXCLUDED.has_trend,
-                    r_score = EXCLUDED.r_score,
-                    f_score = EXCLUDED.f_score,
-                    m_score = EXCLUDED.m_score,
-                    fm_score = EXCLUDED.fm_score,
-                    segment = EXCLUDED.segment
-                RETURNING partner_id
-            ),
-            gone AS (
-                DELETE FROM crm_customer_rfm rfm
-                 USING diff
-                 WHERE diff.partner_id IS NULL
-                   AND rfm.id = diff.rfm_id
-                RETURNING rfm.partner_id, rfm.segment
-            ),
-            logged AS (
-                INSERT INTO crm_customer_rfm_snapshot (
-                    refresh_date, partner_id, company_id, previous_segment, segment,
-                    r_score, f_score, m_score, fm_score, frequency, monetary
-                )
-                SELECT %(analysis_date)s, partner_id, %(company_id)s, previous_segment,
-                       segment, r_score, f_score, m_score, fm_score, frequency, monetary
-                  FROM changed
-                 WHERE scores_changed
-                 UNION ALL
-                SELECT %(analysis_date)s, partner_id, %(company_id)s, segment, 'gone',
-                       NULL, NULL, NULL, NULL, NULL, NULL
-                  FROM gone
-                -- changed again the same day: the day's row shows the latest values
-                ON CONFLICT (partner_id, company_id, refresh_date) DO UPDATE SET
-                    segment = EXCLUDED.segment,
-                    r_score = EXCLUDED.r_score,
-                    f_score = EXCLUDED.f_score,
-                    m_score = EXCLUDED.m_score,
-                    fm_score = EXCLUDED.fm_score,
-                    frequency = EXCLUDED.frequency,
-                    monetary = EXCLUDED.monetary
-            )
-            SELECT (SELECT COUNT(*) FROM updated) + (SELECT COUNT(*) FROM inserted),
-                   (SELECT COUNT(*) FROM gone),
-                   ARRAY(SELECT partner_id FROM changed WHERE purchases_changed)
-            """,
-                analysis_date=analysis_date,
+                m_score=self._quintile_score_sql("monetary_units", "amounts"),
+                # the amounts' smallest unit: the product has the currency's decimals
+                unit=Decimal(1).scaleb(-company.currency_id.decimal_places),
                 company_id=company.id,
-                columns=row_columns,
+                old_columns=SQL(", ").join(
+                    SQL("rfm.%s AS %s", SQL.identifier(name), SQL.identifier(f"old_{name}"))
+                    for name in columns
+                ),
+                # the daily refresh compares what decides the rest; with ``full`` the
+                # derived figures are checked too (a currency's rounding or the segment
+                # rules may have changed)
+                differs=SQL("TRUE")
+                if full
+                else SQL(
+                    "rfm.id IS NULL OR computed.partner_id IS NULL OR (%s) IS DISTINCT FROM (%s)",
+                    column_list("rfm", base_columns),
+                    column_list("computed", base_columns),
+                ),
+                new_values=SQL(", ").join(SQL.identifier(name) for name in columns),
+                old_values=SQL(", ").join(SQL.identifier(f"old_{name}") for name in columns),
+                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
+                set_changed=SQL(", ").join(
+                    SQL("%s = changed.%s", SQL.identifier(name), SQL.identifier(name))
+                    for name in columns
+                ),
+                set_excluded=SQL(", ").join(
+                    SQL("%s = EXCLUDED.%s", SQL.identifier(name), SQL.identifier(name))
+                    for name in columns
+                ),
+                analysis_date=analysis_date,
             )
         )
-        written, deleted, partner_ids = cr.fetchone()
-        cr.execute(SQL("DROP TABLE crm_customer_rfm_refresh"))
+        count, written, deleted, partner_ids = cr.fetchone()
         if full or len(partner_ids) > count / 5:
             # scanning the whole window beats looking up most customers one by one
             self._refresh_top_categories(company, analysis_date)
@@ -855,10 +920,13 @@ class CrmCustomerRfm(models.Model):
             ),
             removed AS (
                 DELETE FROM crm_customer_rfm_product_category_rel rel
-                 USING crm_customer_rfm rfm
-                 WHERE rfm.id = rel.rfm_id
-                   AND rfm.company_id = %(company_id)s
-                   AND %(partners)s
+                 -- the rows' categories looked up by row (the planner would read them all)
+                 WHERE rel.rfm_id = ANY(ARRAY(
+                        SELECT rfm.id
+                          FROM crm_customer_rfm rfm
+                         WHERE rfm.company_id = %(company_id)s
+                           AND %(partners)s
+                       ))
                    AND NOT EXISTS (
                         SELECT 1
                           FROM ranked

@@ -233,6 +233,8 @@ class CustomerRfmCommon(CrmExtendedCommon):
                 + timedelta(days=int(round_half_up((last - first).days / (frequency - 1), 0)))
                 if frequency > 1
                 else None,
+                "revenue_last_period": last_period,
+                "revenue_previous_period": previous_period,
                 "trend_percent": float((last_period - previous_period) * 100 / previous_period)
                 if previous_period > 0
                 else None,
@@ -325,7 +327,12 @@ class CustomerRfmCommon(CrmExtendedCommon):
         currency = company.currency_id
         for partner, values in expected.items():
             rfm = rows[partner]
-            for name in ("monetary", "average_order_value"):
+            for name in (
+                "monetary",
+                "average_order_value",
+                "revenue_last_period",
+                "revenue_previous_period",
+            ):
                 self.assertEqual(
                     currency.compare_amounts(rfm[name], float(values[name])),
                     0,
@@ -609,6 +616,42 @@ class TestCustomerRfm(CustomerRfmCommon):
         self.Rfm._refresh(self.company, analysis_date=D)
         self.assertEqual(row_b.top_category_ids, self.categ_ac)
         self.assertFalse(self.company.crm_rfm_full_refresh)
+
+    def test_full_refresh_checks_derived_figures(self):
+        """The daily refresh compares what the other figures follow from (purchases and
+        scores); a full one (Refresh button, settings changed, module upgraded) checks
+        every column: a row whose segment or average no longer follow (new segment rules
+        after an upgrade) is rewritten."""
+        self.Rfm._refresh(self.company, analysis_date=D)
+        row_a = self._rows()[self.customer_a]
+        segment = row_a.segment
+        stale = "lost" if segment != "lost" else "champions"
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_customer_rfm SET segment = %s, average_order_value = 1 WHERE id = %s",
+                stale,
+                row_a.id,
+            )
+        )
+        self.Rfm.invalidate_model()
+        before = self._xmins()
+        self.Rfm._refresh(self.company, analysis_date=D)
+        self.assertEqual(row_a.segment, stale, "the daily refresh compares the purchases")
+        self.assertEqual(self._xmins(), before)
+        # an upgrade asks for a full refresh
+        self.env["crm.customer.rfm"].init()
+        self.company.invalidate_recordset(["crm_rfm_full_refresh"])
+        self.assertTrue(self.company.crm_rfm_full_refresh)
+        self.Rfm._refresh(self.company, analysis_date=D)
+        self.assertFalse(self.company.crm_rfm_full_refresh)
+        self.assertRowsMatch(self.company)
+        self.assertEqual(row_a.segment, segment)
+        after = self._xmins()
+        self.assertEqual(
+            {partner for partner in after if after[partner] != before[partner]},
+            {self.customer_a.id},
+            "only the stale row is rewritten",
+        )
 
     def test_cron_refreshes_today(self):
         with freeze_time(D + timedelta(days=2)):
