@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class CrmCustomerSegment(models.Model):
@@ -25,3 +26,15 @@ class CrmCustomerSegment(models.Model):
     _sql_constraints = [
         ("key_unique", "UNIQUE(key)", "Each purchase-trend segment exists only once."),
     ]
+
+    def write(self, vals):
+        # the purchase trends, the plans' audience rules and the partner search know the
+        # segments by their key
+        if "key" in vals and any(segment.key != vals["key"] for segment in self):
+            raise UserError(
+                self.env._(
+                    "The key of a customer segment cannot be changed: the purchase trends "
+                    "know the segments by it. Rename the segment instead."
+                )
+            )
+        return super().write(vals)

@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -43,6 +43,21 @@ class TestCustomerRfmSecurity(CustomerRfmCommon):
         self.assertTrue(row.segment)
         with mute_logger("odoo.models"), self.assertRaises(AccessError):
             row.write({"frequency": 99})
+
+    def test_segment_key_fixed(self):
+        """Sales managers rename segments; their key, which the trends and the plans use,
+        cannot change, and the salespeople only read them."""
+        segment = self.env.ref("crm_extended.crm_customer_segment_champions").with_user(
+            self.user_sale_manager
+        )
+        segment.name = "Khách hàng xuất sắc"
+        self.assertEqual(segment.name, "Khách hàng xuất sắc")
+        with self.assertRaisesRegex(UserError, "cannot be changed"):
+            segment.write({"key": "lost"})
+        segment.write({"key": "champions", "sequence": 3})  # the same key: accepted
+        self.assertEqual(segment.key, "champions")
+        with mute_logger("odoo.models"), self.assertRaises(AccessError):
+            segment.with_user(self.user_salesman).name = "Nhóm khác"
 
     def test_other_company_rows_invisible(self):
         self.assertTrue(self.row_a_2)

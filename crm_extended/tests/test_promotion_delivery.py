@@ -395,6 +395,29 @@ class TestPromotionDelivery(PromotionDeliveryCommon):
                 {"plan_id": plan.id, "days": 7}
             ).action_create_calls()
 
+    def test_followup_cut_off_in_user_time_zone(self):
+        """ "Contacted N days ago or earlier" counts the days where the user is: a customer
+        contacted late in the evening of the cut-off day (Vietnam time, the afternoon in
+        UTC) is called back, one contacted after that midnight is not yet."""
+        plan = self._create_plan()
+        member_b, member_c = self._launch(
+            plan, [(self.customer_b, "email"), (self.customer_c, "email")]
+        )
+        self.env["crm.promotion.plan"]._cron_deliver()
+        # 2026-03-05 23:30 and 2026-03-06 00:30 in Ho Chi Minh City (UTC+7)
+        member_b.contacted_date = datetime(2026, 3, 5, 16, 30)
+        member_c.contacted_date = datetime(2026, 3, 5, 17, 30)
+        self.user_sale_manager.tz = "Asia/Ho_Chi_Minh"
+        with freeze_time("2026-03-12 03:00"):  # 10:00 in Vietnam: the cut-off day is the 5th
+            wizard = (
+                self.env["crm.promotion.followup"]
+                .with_user(self.user_sale_manager)
+                .create({"plan_id": plan.id, "days": 7})
+            )
+            to_call = self.env["crm.promotion.member"].search(wizard._get_member_domain())
+        self.assertIn(member_b, to_call)
+        self.assertNotIn(member_c, to_call)
+
 
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)

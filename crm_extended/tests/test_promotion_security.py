@@ -92,13 +92,24 @@ class TestPromotionSecurity(PromotionCommon):
             self.plan_own.with_user(self.user_salesman).write({"objective": "Không"})
         with self.assertRaises(AccessError):
             self.plan_own.with_user(self.user_salesman).action_cancel()
-        # nor create a plan for someone else, nor delete one
+        # nor create a plan for someone else, nor delete one of theirs or an approved one
         with self.assertRaises(AccessError):
             self.env["crm.promotion.plan"].with_user(self.user_salesman).create(
                 self._plan_values(user_id=self.user_salesman_other.id)
             )
         with self.assertRaises(AccessError):
             self.plan_other.with_user(self.user_salesman).unlink()
+        with self.assertRaises(AccessError):
+            self.plan_own.with_user(self.user_salesman).unlink()
+        self.assertTrue(self.plan_own.exists())
+        # their own draft: deleted
+        draft = (
+            self.env["crm.promotion.plan"]
+            .with_user(self.user_salesman)
+            .create(self._plan_values(user_id=self.user_salesman.id))
+        )
+        draft.unlink()
+        self.assertFalse(draft.exists())
 
     @mute_logger("odoo.addons.base.models.ir_rule")
     def test_salesman_cannot_approve_launch_or_close(self):

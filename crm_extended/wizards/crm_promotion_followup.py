@@ -1,5 +1,7 @@
 from datetime import datetime, time, timedelta
 
+import pytz
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -53,8 +55,11 @@ class CrmPromotionFollowup(models.TransientModel):
         """Members to call back: target members of the plan contacted ``days`` days ago or
         earlier, who did not redeem the offer, without a call still planned."""
         self.ensure_one()
-        limit = datetime.combine(
-            fields.Date.context_today(self) - timedelta(days=max(self.days, 0)), time.max
+        # the end of that day where the user is (contact dates are stored in UTC)
+        day = fields.Date.context_today(self) - timedelta(days=max(self.days, 0))
+        tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        limit = (
+            tz.localize(datetime.combine(day, time.max)).astimezone(pytz.utc).replace(tzinfo=None)
         )
         return [
             ("plan_id", "=", self.plan_id.id),
