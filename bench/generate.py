@@ -430,6 +430,9 @@ class Generator:
         self._step("articles' counters", self._update_kb_counters)
         self._step("contracts and open receivables", lambda: insert_receivables(self))
         self._step("recent orders and marketing consent", lambda: insert_promotions(self))
+        # the ORM updates the rows by id: without statistics PostgreSQL takes the generated
+        # tables for the few rows they had and scans res_partner once per updated row
+        self._step("analyze before the ORM's updates", self._analyze)
         self._step("crm_extended stored computed fields", self._recompute_addon_fields)
         self._step("purchase trends", lambda: refresh_purchase_trends(self))
         self._step("sequences", self._fix_sequences)

@@ -369,6 +369,8 @@ def _measure_next_day(bench, name, full=False):
                   FROM bench_daily_orders daily
                   JOIN sale_order_line sol ON sol.order_id = daily.bench_source_id;
                 DROP TABLE bench_daily_orders;
+                -- an upgrade of the module asks for a full refresh: measured on its own
+                UPDATE res_company SET crm_rfm_full_refresh = FALSE WHERE id = %(company)s;
                 """,
                 company=company.id,
                 count=DAILY_ORDERS,

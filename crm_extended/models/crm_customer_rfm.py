@@ -797,7 +797,8 @@ class CrmCustomerRfm(models.Model):
                     monetary = EXCLUDED.monetary
             )
             SELECT (SELECT COUNT(*) FROM agg),
-                   (SELECT COUNT(*) FROM updated) + (SELECT COUNT(*) FROM inserted),
+                   (SELECT COUNT(*) FROM updated),
+                   (SELECT COUNT(*) FROM inserted),
                    (SELECT COUNT(*) FROM gone),
                    ARRAY(SELECT partner_id FROM changed WHERE purchases_changed)
             """,
@@ -855,7 +856,8 @@ class CrmCustomerRfm(models.Model):
                 analysis_date=analysis_date,
             )
         )
-        count, written, deleted, partner_ids = cr.fetchone()
+        count, updated, inserted, deleted, partner_ids = cr.fetchone()
+        written = updated + inserted
         if full or len(partner_ids) > count / 5:
             # scanning the whole window beats looking up most customers one by one
             self._refresh_top_categories(company, analysis_date)
@@ -918,34 +920,49 @@ class CrmCustomerRfm(models.Model):
                        ) positions
                  WHERE position <= 3
             ),
+            current AS MATERIALIZED (
+                SELECT rel.rfm_id, rel.category_id
+                  FROM crm_customer_rfm_product_category_rel rel
+                 WHERE %(rows)s
+            ),
+            -- the differences as set operations (hashed): with NOT EXISTS, the planner,
+            -- trusting the statistics of an empty link table (a first refresh), would look
+            -- for each new link by reading the table this statement is filling
             removed AS (
                 DELETE FROM crm_customer_rfm_product_category_rel rel
-                 -- the rows' categories looked up by row (the planner would read them all)
-                 WHERE rel.rfm_id = ANY(ARRAY(
-                        SELECT rfm.id
-                          FROM crm_customer_rfm rfm
-                         WHERE rfm.company_id = %(company_id)s
-                           AND %(partners)s
-                       ))
-                   AND NOT EXISTS (
-                        SELECT 1
-                          FROM ranked
-                         WHERE ranked.rfm_id = rel.rfm_id
-                           AND ranked.category_id = rel.category_id
-                   )
+                 USING (
+                        SELECT rfm_id, category_id FROM current
+                        EXCEPT
+                        SELECT rfm_id, category_id FROM ranked
+                       ) stale
+                 WHERE rel.rfm_id = stale.rfm_id
+                   AND rel.category_id = stale.category_id
             )
             INSERT INTO crm_customer_rfm_product_category_rel (rfm_id, category_id)
-            SELECT rfm_id, category_id
-              FROM ranked
-             WHERE NOT EXISTS (
-                    SELECT 1
-                      FROM crm_customer_rfm_product_category_rel rel
-                     WHERE rel.rfm_id = ranked.rfm_id
-                       AND rel.category_id = ranked.category_id
-             )
+            SELECT rfm_id, category_id FROM ranked
+            EXCEPT
+            SELECT rfm_id, category_id FROM current
             """,
                 lines=self._get_category_lines_sql(company, analysis_date, partner_ids),
                 company_id=company.id,
                 partners=partners,
+                rows=SQL(
+                    "rel.rfm_id IN (SELECT id FROM crm_customer_rfm WHERE company_id = %s)",
+                    company.id,
+                )
+                if partner_ids is None
+                # a few rows: their categories looked up by row (the planner would read
+                # them all); not for all rows, a scan of an index for each of 100,000
+                # values costs minutes
+                else SQL(
+                    """rel.rfm_id = ANY(ARRAY(
+                        SELECT rfm.id
+                          FROM crm_customer_rfm rfm
+                         WHERE rfm.company_id = %s
+                           AND %s
+                       ))""",
+                    company.id,
+                    partners,
+                ),
             )
         )
