@@ -45,8 +45,6 @@ from measurements import Result, measurement
 from odoo import fields
 from odoo.tools import SQL
 
-from odoo.addons.crm_extended.models.crm_customer_rfm import REFRESH_WORK_MEM
-
 # the audience of the measured plan: the customers whose last order is among the most recent
 # AUDIENCE_SHARE of them (54% of the 92,000 customers who bought in 24 months: 50,000)
 AUDIENCE_SHARE = 0.54
@@ -219,18 +217,11 @@ def _measure_bare(bench, name, query):
         bench.cr.fetchone()
 
     savepoint = bench.cr.savepoint()
-    _refresh_settings(bench)
+    bench.env["crm.customer.rfm"]._set_refresh_settings()
     result = bench.measure(run, rows=rows)
     savepoint.close(rollback=True)
     _timings[name] = result.server_ms
     return result
-
-
-def _refresh_settings(bench):
-    """The session settings of the refresh (``_refresh_company``), until the end of the
-    transaction or of the current savepoint."""
-    bench.cr.execute(SQL("SET LOCAL work_mem = %s", REFRESH_WORK_MEM))
-    bench.cr.execute(SQL("SET LOCAL jit = off"))
 
 
 def _measure_after(bench, setup, func, rows):
@@ -408,9 +399,9 @@ def _ensure_followers(bench):
     checks a follower's foreign key in the session, keeps that plan (a sequential scan), and
     the launch spends tens of seconds checking the followers of its planned calls, which a
     database of real use (a follower per contact at least) never does."""
-    bench.cr.execute("SELECT count(*) FROM mail_followers")
+    bench.cr.execute(SQL("SELECT count(*) FROM mail_followers"))
     [followers] = bench.cr.fetchone()
-    bench.cr.execute("SELECT count(*) FROM crm_contact_log")
+    bench.cr.execute(SQL("SELECT count(*) FROM crm_contact_log"))
     [logs] = bench.cr.fetchone()
     if followers >= logs:
         return
@@ -435,7 +426,7 @@ def _ensure_followers(bench):
         )
     )
     # as the statistics of a database of real use: the follower queries get index plans
-    bench.cr.execute("ANALYZE mail_followers, mail_followers_mail_message_subtype_rel")
+    bench.cr.execute(SQL("ANALYZE mail_followers, mail_followers_mail_message_subtype_rel"))
 
 
 @measurement("plan_launch_50k")

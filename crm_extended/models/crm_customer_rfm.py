@@ -603,6 +603,15 @@ class CrmCustomerRfm(models.Model):
         return SQL("(CASE WHEN quintiles.n = 1 THEN 1 ELSE 1 + %s END)", above)
 
     @api.model
+    def _set_refresh_settings(self):
+        """The session settings of the refresh, until the end of the transaction (or of
+        the current savepoint)."""
+        # the customers' aggregate and its sorts stay in memory instead of spilling to disk
+        self.env.cr.execute(SQL("SET LOCAL work_mem = %s", REFRESH_WORK_MEM))
+        # compiling the plans of these one-off queries costs more than it saves
+        self.env.cr.execute(SQL("SET LOCAL jit = off"))
+
+    @api.model
     def _refresh_company(self, company, analysis_date, full=False):
         """Refresh the rows of one company (see :meth:`_refresh`); returns their number.
 
@@ -615,10 +624,7 @@ class CrmCustomerRfm(models.Model):
         cr = self.env.cr
         bounds = self._get_refresh_bounds(company, analysis_date)
         full = full or company.crm_rfm_full_refresh
-        # the customers' aggregate and its sorts stay in memory instead of spilling to disk
-        cr.execute(SQL("SET LOCAL work_mem = %s", REFRESH_WORK_MEM))
-        # compiling the plans of these one-off queries costs more than it saves
-        cr.execute(SQL("SET LOCAL jit = off"))
+        self._set_refresh_settings()
         # what the purchases and the company's other customers decide; the other columns
         # follow from them
         base_columns = (

@@ -512,13 +512,17 @@ class TestCustomerRfm(CustomerRfmCommon):
 
     def test_job_run_twice(self):
         # start from no purchase trends at all (the demo data's were computed at install)
-        self.env.cr.execute("DELETE FROM crm_customer_rfm_snapshot")
-        self.env.cr.execute("DELETE FROM crm_customer_rfm")
+        self.env.cr.execute(SQL("DELETE FROM crm_customer_rfm_snapshot"))
+        self.env.cr.execute(SQL("DELETE FROM crm_customer_rfm"))
         self.Rfm.invalidate_model()
         self.Rfm._refresh(analysis_date=D)
+        # the job refreshes every active company
+        job_rows = [
+            ("company_id", "in", self.env["res.company"].search([("active", "=", True)]).ids)
+        ]
         first = {
             rfm.id: rfm.read(["partner_id", "monetary", "segment", "top_category_ids"])
-            for rfm in self.Rfm.search([])
+            for rfm in self.Rfm.search(job_rows)
         }
         # the first refresh logs every customer, as new
         snapshots = self.Snapshot.search([("refresh_date", "=", D)])
@@ -532,11 +536,13 @@ class TestCustomerRfm(CustomerRfmCommon):
         self.Rfm._refresh(analysis_date=D)
         second = {
             rfm.id: rfm.read(["partner_id", "monetary", "segment", "top_category_ids"])
-            for rfm in self.Rfm.search([])
+            for rfm in self.Rfm.search(job_rows)
         }
         self.assertEqual(first, second, "same rows, same ids")
         self.assertEqual(self._xmins(), rows_before, "no row rewritten")
-        self.assertEqual(self.Snapshot.search([]), snapshots.search([]), "nothing logged")
+        self.assertEqual(
+            self.Snapshot.search([("refresh_date", "=", D)]), snapshots, "nothing logged"
+        )
         # the next day: a customer whose orders were all cancelled loses its row and is
         # logged as gone; the log of the first day stays
         segment_b = self._rows()[self.customer_b].segment
